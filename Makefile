@@ -1,0 +1,36 @@
+# Every target builds .venv from pyproject.toml by itself when it is missing or stale.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+GENERATED_PACKAGES = $(wildcard generated/*/__init__.py)
+
+.PHONY: generate check test lint diff serve fuzz bench clean help
+
+help:
+	@echo "make generate  regenerate generated/ from every spec in spec/"
+	@echo "make check     fail if generated/ differs from a fresh generation"
+	@echo "make test      run the whole test suite"
+	@echo "make lint      ruff and mypy --strict over the generator, tests and generated code"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+generate: $(STAMP)
+	$(PY) -m generator generate
+
+check: $(STAMP)
+	$(PY) -m generator generate --check
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check generator tests
+	$(VENV)/bin/ruff check generated
+	cd generated && ../$(VENV)/bin/mypy --strict $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Problems found in a spec, each tied to a file, a line and a JSON pointer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    level: Literal["error", "warning"]
+    code: str
+    file: str
+    pointer: str  # JSON pointer without the leading '#', e.g. "/components/schemas/Foo"
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def format(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where} #{self.pointer}: {self.code} {self.message}"
+
+
+class SpecError(Exception):
+    """Raised by a stage when the spec cannot go further; carries every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def escape_token(token: str | int) -> str:
+    """One JSON pointer reference token (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def unescape_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def join_pointer(pointer: str, *tokens: str | int) -> str:
+    return pointer + "".join("/" + escape_token(t) for t in tokens)
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [unescape_token(t) for t in pointer.lstrip("/").split("/")]

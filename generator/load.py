@@ -1,0 +1,301 @@
+"""Stage 1: read a spec file (YAML or JSON) and every file its `$ref`s reach.
+
+Keeps, for every JSON pointer, the line and column it came from, so that every later
+diagnostic can say where a problem sits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import yaml
+
+from generator.diagnostics import Diagnostic, SpecError, join_pointer, split_pointer
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MAX_REF_HOPS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    path: Path  # absolute
+    label: str  # how diagnostics name the file
+    data: Any
+    positions: dict[str, tuple[int, int]]  # JSON pointer -> (line, column), 1-based
+    sha256: str
+
+    @property
+    def source_name(self) -> str:
+        """A machine-independent name for generated headers: `spec/2024-05-01-preview.yaml`."""
+        return f"{self.path.parent.name}/{self.path.name}"
+
+    def locate(self, pointer: str) -> tuple[int | None, int | None]:
+        """Line and column of a pointer, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.positions:
+                return self.positions[pointer]
+            if not pointer:
+                return None, None
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+@dataclass(slots=True)
+class Resolved:
+    document: Document
+    pointer: str
+    value: Any
+
+
+@dataclass(slots=True)
+class LoadedSpec:
+    """The root document and every document that a `$ref` reaches from it."""
+
+    root: Document
+    documents: dict[Path, Document] = field(default_factory=dict)
+
+    def diagnostic(
+        self, pointer: str, code: str, message: str, *, document: Document | None = None,
+        level: str = "error",
+    ) -> Diagnostic:
+        doc = document or self.root
+        line, column = doc.locate(pointer)
+        return Diagnostic(
+            level=level,  # type: ignore[arg-type]
+            code=code,
+            file=doc.label,
+            pointer=pointer,
+            message=message,
+            line=line,
+            column=column,
+        )
+
+    def resolve_ref(self, ref: str, document: Document) -> Resolved | None:
+        """One `$ref` hop: `other.yaml#/a/b`, `#/a/b` or `other.yaml`."""
+        file_part, _, fragment = ref.partition("#")
+        if file_part:
+            target = self.documents.get((document.path.parent / unquote(file_part)).resolve())
+            if target is None:
+                return None
+        else:
+            target = document
+        pointer = unquote(fragment)
+        if pointer and not pointer.startswith("/"):
+            return None
+        value = evaluate_pointer(target.data, pointer)
+        if value is _MISSING:
+            return None
+        return Resolved(target, pointer, value)
+
+    def deref(self, value: Any, document: Document, pointer: str) -> Resolved:
+        """Follow `$ref` chains (an object that is only a reference) to the first real value.
+
+        Raises SpecError on an unresolvable or cyclic chain.
+        """
+        seen: set[tuple[Path, str]] = set()
+        current = Resolved(document, pointer, value)
+        while isinstance(current.value, dict) and isinstance(current.value.get("$ref"), str):
+            key = (current.document.path, current.pointer)
+            if key in seen or len(seen) > _MAX_REF_HOPS:
+                raise SpecError([self.diagnostic(
+                    current.pointer, "E102", "cyclic $ref: the reference chain comes back to itself",
+                    document=current.document)])
+            seen.add(key)
+            ref = current.value["$ref"]
+            nxt = self.resolve_ref(ref, current.document)
+            if nxt is None:
+                raise SpecError([self.diagnostic(
+                    join_pointer(current.pointer, "$ref"), "E101",
+                    f"unresolved $ref {ref!r}", document=current.document)])
+            current = nxt
+        return current
+
+
+_MISSING = object()
+
+
+def evaluate_pointer(data: Any, pointer: str) -> Any:
+    for token in split_pointer(pointer):
+        if isinstance(data, dict) and token in data:
+            data = data[token]
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return _MISSING
+    return data
+
+
+def load(path: str | Path) -> LoadedSpec:
+    """Read the root spec and every file reachable through `$ref`.
+
+    Raises SpecError with every problem found when a file cannot be read or parsed.
+    """
+    given = Path(path)
+    root = _read_document(given.resolve(), str(given))
+    spec = LoadedSpec(root=root, documents={root.path: root})
+    diagnostics: list[Diagnostic] = []
+    pending = [root]
+    while pending:
+        document = pending.pop()
+        for pointer, ref in iter_refs(document.data):
+            file_part = ref.partition("#")[0]
+            if not file_part:
+                continue
+            target = (document.path.parent / unquote(file_part)).resolve()
+            if target in spec.documents:
+                continue
+            label = str(Path(document.label).parent / unquote(file_part))
+            try:
+                loaded = _read_document(target, label)
+            except SpecError as exc:
+                diagnostics.append(spec.diagnostic(
+                    join_pointer(pointer, "$ref"), "E101",
+                    f"$ref {ref!r} names a file that cannot be loaded: "
+                    + "; ".join(d.message for d in exc.diagnostics),
+                    document=document))
+                continue
+            spec.documents[target] = loaded
+            pending.append(loaded)
+    if diagnostics:
+        raise SpecError(diagnostics)
+    return spec
+
+
+_EXAMPLE_KEYS = frozenset({"example", "examples", "x-ms-examples"})
+
+
+def iter_refs(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every `$ref` string with the pointer of the object holding it.
+
+    Example payloads are data: a `$ref` inside one (or an x-ms-examples link to a file that
+    documentation tooling keeps elsewhere) is not a reference the generator follows.
+    """
+    if isinstance(data, dict):
+        ref = data.get("$ref")
+        if isinstance(ref, str):
+            yield pointer, ref
+        for key, value in data.items():
+            if key in _EXAMPLE_KEYS and pointer:
+                continue
+            if isinstance(value, (dict, list)):
+                yield from iter_refs(value, join_pointer(pointer, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            if isinstance(value, (dict, list)):
+                yield from iter_refs(value, join_pointer(pointer, index))
+
+
+def _fail(label: str, code: str, message: str, line: int | None = None,
+          column: int | None = None, pointer: str = "") -> SpecError:
+    return SpecError([Diagnostic(level="error", code=code, file=label, pointer=pointer,
+                                 message=message, line=line, column=column)])
+
+
+def _read_document(path: Path, label: str) -> Document:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(label, "E001", "file not found") from None
+    except OSError as exc:
+        raise _fail(label, "E001", f"cannot read the file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(label, "E002", f"not UTF-8 text (byte {exc.start})") from None
+    builder = _Builder(label)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = builder.build(node, "", loader) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        if path.suffix.lower() == ".json":
+            data = _json_fallback(text, label)  # JSON that YAML 1.1 rejects (tabs, say)
+            builder.positions.clear()
+        else:
+            problem = exc.problem or exc.context or "invalid syntax"
+            raise _fail(label, "E003", f"not valid YAML or JSON: {problem}", line, column) from None
+    except yaml.YAMLError as exc:
+        raise _fail(label, "E003", f"not valid YAML or JSON: {exc}") from None
+    if builder.diagnostics:
+        raise SpecError(builder.diagnostics)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise _fail(label, "E004", f"the document must be a mapping, but it is {kind}", 1, 1)
+    return Document(path=path, label=label, data=data, positions=builder.positions,
+                    sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _json_fallback(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(label, "E003", f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+
+
+class _Builder:
+    """Builds plain Python data from YAML nodes, recording each node's position."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.positions: dict[str, tuple[int, int]] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self._on_path: set[int] = set()
+
+    def _problem(self, node: yaml.Node, pointer: str, code: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(
+            level="error", code=code, file=self.label, pointer=pointer, message=message,
+            line=node.start_mark.line + 1, column=node.start_mark.column + 1))
+
+    def build(self, node: yaml.Node, pointer: str, loader: Any) -> Any:
+        self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _TIMESTAMP_TAG:
+                return node.value  # dates stay text, as in JSON
+            return loader.construct_object(node, deep=True)
+        if id(node) in self._on_path:
+            self._problem(node, pointer, "E005", "recursive YAML alias")
+            return None
+        self._on_path.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, join_pointer(pointer, i), loader)
+                        for i, item in enumerate(node.value)]
+            loader.flatten_mapping(node)  # resolves `<<` merge keys
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._key(key_node, pointer, loader)
+                if key is None:
+                    continue
+                child = join_pointer(pointer, key)
+                if key in result:
+                    self._problem(key_node, child, "E006", f"duplicate key {key!r}")
+                    continue
+                result[key] = self.build(value_node, child, loader)
+            return result
+        finally:
+            self._on_path.discard(id(node))
+
+    def _key(self, node: yaml.Node, pointer: str, loader: Any) -> str | None:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _TIMESTAMP_TAG:
+                return str(node.value)
+            key = loader.construct_object(node)
+            if isinstance(key, str):
+                return key
+            if isinstance(key, int) and not isinstance(key, bool):
+                return str(key)  # `200:` in responses means "200"
+            return str(node.value)
+        self._problem(node, pointer, "E007", "a mapping key must be a string")
+        return None

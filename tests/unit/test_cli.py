@@ -1,0 +1,88 @@
+"""The command line: exit codes, messages that say where, and nothing lost on failure."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from tests.conftest import ROOT
+
+GOOD = (ROOT / "spec" / "2024-05-01-preview.yaml").read_text(encoding="utf-8")
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(check=False, args=[sys.executable, "-m", "generator", *args], cwd=cwd,
+                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT),
+                                                              "PATH": "/usr/bin:/bin"})
+
+
+def test_help_explains_every_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "generate" in result.stdout and "validate" in result.stdout
+    sub = run("generate", "--help")
+    for option in ("--spec", "--out", "--check"):
+        assert option in sub.stdout
+
+
+def test_generate_into_a_directory_then_check(tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+    spec = write_spec(GOOD, "2024-05-01-preview.yaml")
+    out = tmp_path / "out"
+    assert run("generate", "--spec", str(spec), "--out", str(out)).returncode == 0
+    assert (out / "model_inference_2024_05_01_preview" / "models.py").is_file()
+    assert run("generate", "--spec", str(spec), "--out", str(out), "--check").returncode == 0
+    (out / "model_inference_2024_05_01_preview" / "models.py").write_text("# edited\n")
+    (out / "model_inference_2024_05_01_preview" / "stray.py").write_text("# left over\n")
+    result = run("generate", "--spec", str(spec), "--out", str(out), "--check")
+    assert result.returncode == 1
+    assert "model_inference_2024_05_01_preview/models.py" in result.stdout
+    assert "model_inference_2024_05_01_preview/stray.py" in result.stdout
+    assert (out / "model_inference_2024_05_01_preview" / "models.py").read_text() == "# edited\n"
+
+
+def test_regeneration_keeps_a_hand_written_patch_file(tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+    spec = write_spec(GOOD, "2024-05-01-preview.yaml")
+    out = tmp_path / "out"
+    assert run("generate", "--spec", str(spec), "--out", str(out)).returncode == 0
+    patch = out / "model_inference_2024_05_01_preview" / "_patch.py"
+    patch.write_text("__all__ = ['helper']\n\ndef helper() -> int:\n    return 42\n")
+    assert run("generate", "--spec", str(spec), "--out", str(out)).returncode == 0
+    assert patch.read_text().startswith("__all__")
+    code = "import model_inference_2024_05_01_preview as p; print(p.helper())"
+    result = subprocess.run(check=False, args=[sys.executable, "-c", code], cwd=out, capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "42", result.stderr
+
+
+def test_a_bad_spec_exits_2_names_every_problem_and_writes_nothing(
+        tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+    good = write_spec(GOOD, "2024-05-01-preview.yaml")
+    out = tmp_path / "out"
+    assert run("generate", "--spec", str(good), "--out", str(out)).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad_text = GOOD.replace("format: int32\n          description: Index", "format: 32\n          description: Index")
+    bad_text = bad_text.replace("$ref: '#/components/schemas/EmbeddingsUsage'",
+                                "$ref: '#/components/schemas/EmbeddingUsage'")
+    bad = write_spec(bad_text, "bad.yaml")
+    result = run("generate", "--spec", str(good), "--spec", str(bad), "--out", str(out))
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) >= 2, result.stderr
+    for line in lines:
+        assert re.match(r"error: \S+bad\.yaml:\d+:\d+ #/\S* E\d{3} ", line), line
+    assert any("#/components/schemas/EmbeddingItem/properties/index/format" in line
+               for line in lines), result.stderr
+    assert any("EmbeddingUsage" in line and "unresolved $ref" in line for line in lines)
+    assert "nothing was written" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_validate_command(write_spec, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["validate", str(write_spec(GOOD))]) == 0
+    assert main(["validate", str(write_spec("openapi: 4.0.0\n", "x.yaml"))]) == 2
+    assert "E010 unsupported OpenAPI version '4.0.0'" in capsys.readouterr().err
