@@ -30,7 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check generator tests
 	$(VENV)/bin/ruff check generated
-	cd generated && ../$(VENV)/bin/mypy --strict $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
+	cd generated && ../$(VENV)/bin/mypy --strict --cache-dir ../.mypy_cache $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
