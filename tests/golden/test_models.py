@@ -1,0 +1,83 @@
+"""Model semantics promised by the generated package: lossless round trips, absent vs null."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from model_inference_2024_05_01_preview import (
+    NOT_GIVEN,
+    EmbeddingEncodingFormat,
+    EmbeddingItem,
+    EmbeddingsOptions,
+    EmbeddingsResult,
+    ErrorResponse,
+    ValidationError,
+)
+
+
+def test_unknown_properties_survive_a_round_trip() -> None:
+    data = {"input": ["a"], "future_knob": {"nested": [1, 2]}, "seed": 7}
+    options = EmbeddingsOptions.from_dict(data)
+    assert options.additional_properties == {"future_knob": {"nested": [1, 2]}, "seed": 7}
+    assert options.to_dict() == data
+
+
+def test_unknown_enum_values_survive_a_round_trip() -> None:
+    # open enum (a newer service may accept more formats)
+    options = EmbeddingsOptions.from_dict({"input": ["a"], "encoding_format": "float16"})
+    assert options.encoding_format == "float16"
+    assert options.to_dict()["encoding_format"] == "float16"
+    known = EmbeddingsOptions.from_dict({"input": ["a"], "encoding_format": "base64"})
+    assert known.encoding_format is EmbeddingEncodingFormat.BASE64
+    # a closed single-value enum read from a response is kept as it came...
+    item = EmbeddingItem.from_dict({"index": 0, "object": "embedding_v2", "embedding": "AAAA"})
+    assert item.to_dict()["object"] == "embedding_v2"
+    # ...but strict validation (the server's view of a request) refuses it
+    with pytest.raises(ValidationError) as caught:
+        EmbeddingItem.validate({"index": 0, "object": "embedding_v2", "embedding": "AAAA"})
+    assert [e.path for e in caught.value.errors] == ["object"]
+
+
+def test_absent_differs_from_null() -> None:
+    absent = EmbeddingsOptions(input=["a"])
+    null = EmbeddingsOptions(input=["a"], dimensions=None)
+    assert absent.dimensions is NOT_GIVEN and not NOT_GIVEN
+    assert absent.to_dict() == {"input": ["a"]}
+    assert null.to_dict() == {"input": ["a"], "dimensions": None}
+    assert EmbeddingsOptions.from_dict({"input": ["a"], "dimensions": None}).dimensions is None
+    assert EmbeddingsOptions.from_dict({"input": ["a"]}).dimensions is NOT_GIVEN
+
+
+def test_embedding_is_a_float_array_or_a_base64_string() -> None:
+    floats = EmbeddingItem.from_dict({"index": 0, "object": "embedding", "embedding": [0, 0.5]})
+    text = EmbeddingItem.from_dict({"index": 1, "object": "embedding", "embedding": "AACAPw=="})
+    assert floats.embedding == [0, 0.5] and text.embedding == "AACAPw=="
+    assert json.dumps(floats.to_dict()) == '{"index": 0, "object": "embedding", "embedding": [0, 0.5]}'
+
+
+@pytest.mark.parametrize(("data", "paths"), [
+    ({}, ["input"]),
+    ({"input": "text"}, ["input"]),
+    ({"input": ["a"], "dimensions": 2**31}, ["dimensions"]),
+    ({"input": ["a"], "dimensions": True}, ["dimensions"]),
+    ({"input": ["a", None], "model": 5}, ["input[1]", "model"]),
+])
+def test_validation_reports_every_path(data: dict[str, object], paths: list[str]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EmbeddingsOptions.validate(data)
+    assert [e.path for e in caught.value.errors] == paths
+
+
+def test_recursive_error_model() -> None:
+    data = {"error": {"code": "A", "message": "m", "details": [
+        {"code": "B", "message": "n", "innererror": {"code": "C", "innererror": {"code": "D"}}}]}}
+    parsed = ErrorResponse.from_dict(data)
+    assert parsed.error.details[0].innererror.innererror.code == "D"  # type: ignore[union-attr,index]
+    assert parsed.to_dict() == data
+
+
+def test_results_compare_by_value() -> None:
+    sample = {"id": "x", "data": [], "object": "list", "model": "m",
+              "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+    assert EmbeddingsResult.from_dict(sample) == EmbeddingsResult.from_dict(sample)
