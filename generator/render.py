@@ -86,16 +86,20 @@ def literal(value: Any) -> str:
     return repr(value)
 
 
-def python_sorted(names: Any) -> list[str]:
-    """The order ruff and isort expect in import lists and `__all__`: CONSTANTS, then
-    Classes, then everything else, each alphabetical."""
+def python_sorted(names: Any, *, imports: bool = False) -> list[str]:
+    """The order ruff expects in `__all__` (RUF022) or, with `imports`, in import lists (I001):
+    CONSTANTS, then Classes, then everything else, each in natural order (`x2` before `x10`);
+    import lists ignore case (`APIError, ApiNotFoundError, APIStatusError`), `__all__` does not."""
 
-    def key(name: str) -> tuple[int, str]:
+    def key(name: str) -> tuple[int, list[tuple[int, int, str]], str]:
+        text = name.lower() if imports else name
+        natural = [(0, int(part), "") if part.isdigit() else (1, 0, part)
+                   for part in re.split(r"(\d+)", text) if part]
         if name.isupper() and len(name) > 1:
-            return (0, name)
+            return (0, natural, name)
         if name[:1].isupper():
-            return (1, name)
-        return (2, name)
+            return (1, natural, name)
+        return (2, natural, name)
 
     return sorted(set(names), key=key)
 
@@ -127,9 +131,9 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         for name in _referenced_names(t)})
     title_doc = f"{api.title} (api-version {api.api_version})"
     return {
-        "error_imports": ", ".join(python_sorted(error_models)),
+        "error_imports": ", ".join(python_sorted(error_models, imports=True)),
         "client_exception_imports": ", ".join(python_sorted(
-            [exceptions["connection"], exceptions["timeout"], "status_error_class"])),
+            [exceptions["connection"], exceptions["timeout"], "status_error_class"], imports=True)),
         "exception_all": python_sorted([name for _role, name in api.exception_names]
                                        + ["status_error_class"]),
         "init_all": python_sorted(
@@ -143,13 +147,15 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "server_all": python_sorted(["API_VERSION", "ASGIApp", "Authenticator", "RequestContext",
                                      "ServiceError", f"{api.class_prefix}Service", "create_app"]),
         "server_type_imports": ", ".join(python_sorted(
-            ["RequestContext", "ServiceError", f"{api.class_prefix}Service", "create_app"])),
+            ["RequestContext", "ServiceError", f"{api.class_prefix}Service", "create_app"],
+            imports=True)),
         "client_type_imports": ", ".join(python_sorted(
-            [f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"])),
+            [f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"], imports=True)),
         "error_annotation": " | ".join(error_models + ["None"]),
-        "exception_names": python_sorted(name for _role, name in api.exception_names),
-        "client_imports": ", ".join(python_sorted(used_by_client)),
-        "server_imports": ", ".join(python_sorted(result_models | body_models)),
+        "exception_names": python_sorted((name for _role, name in api.exception_names),
+                                         imports=True),
+        "client_imports": ", ".join(python_sorted(used_by_client, imports=True)),
+        "server_imports": ", ".join(python_sorted(result_models | body_models, imports=True)),
         "client_doc": docstring(f"Synchronous client for {title_doc}.\n\n"
                                 "Use it as a context manager, or call close(), to release "
                                 "connections.", "    "),
