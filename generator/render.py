@@ -26,6 +26,7 @@ _FILES = (
     ("_runtime.py.jinja", "_runtime.py"),
     ("models.py.jinja", "models.py"),
     ("exceptions.py.jinja", "exceptions.py"),
+    ("encoding.py.jinja", "encoding.py"),
     ("client.py.jinja", "client.py"),
     ("server.py.jinja", "server.py"),
 )

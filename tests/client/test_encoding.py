@@ -1,0 +1,113 @@
+"""The generated encoding module: every encoding_format, both ways, with and without NumPy."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import random
+import struct
+import sys
+
+import pytest
+
+PACKAGES = ["model_inference_2024_05_01_preview"]
+
+
+@pytest.fixture(params=PACKAGES)
+def enc(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"{request.param}.encoding")
+
+
+VALUES = [0.5, -0.25, 1.0, -1.0, 0.0, 0.9, -0.001, 0.003, 2.0, -3.0]
+
+
+def test_float_round_trip(enc) -> None:  # type: ignore[no-untyped-def]
+    assert enc.encode_embedding(VALUES, "float") == VALUES
+    assert enc.decode_embedding(VALUES, "float") == VALUES
+
+
+def test_base64_is_little_endian_float32(enc) -> None:  # type: ignore[no-untyped-def]
+    text = enc.encode_embedding(VALUES, "base64")
+    assert base64.b64decode(text) == struct.pack(f"<{len(VALUES)}f", *VALUES)
+    decoded = enc.decode_embedding(text, "base64")
+    assert decoded == list(struct.unpack(f"<{len(VALUES)}f", struct.pack(f"<{len(VALUES)}f", *VALUES)))
+    # the OpenAI example: [1.0, -2.5] as float32 LE
+    assert enc.decode_embedding(base64.b64encode(struct.pack("<2f", 1.0, -2.5)).decode(), "base64") == [1.0, -2.5]
+
+
+def test_int8_and_uint8(enc) -> None:  # type: ignore[no-untyped-def]
+    assert enc.encode_embedding([1.0, -1.0, 0.5, 2.0, -2.0, 0.0], "int8") == [127, -127, 64, 127, -128, 0]
+    assert enc.encode_embedding([1.0, -1.0, 0.0, 2.0, -2.0], "uint8") == [255, 0, 128, 255, 0]
+    assert enc.decode_embedding([127, -128, 3], "int8") == [127, -128, 3]
+    assert enc.decode_embedding([0, 255], "uint8") == [0, 255]
+
+
+def test_packed_bits(enc) -> None:  # type: ignore[no-untyped-def]
+    values = [1, -1, 1, 1, -1, -1, -1, 1, 0.5, 0.2, 0]  # 11 values: 2 bytes, last padded
+    assert enc.encode_embedding(values, "ubinary") == [0b10110001, 0b11000000]
+    assert enc.encode_embedding(values, "binary") == [0b10110001 - 128, 0b11000000 - 128]
+    bits = [1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0]
+    assert enc.decode_embedding([0b10110001, 0b11000000], "ubinary") == bits + [0] * 5
+    assert enc.decode_embedding([49, 64], "binary", dimensions=11) == bits
+    assert enc.encode_embedding([], "ubinary") == []
+
+
+@pytest.mark.parametrize("fmt", ["float", "base64", "int8", "uint8", "binary", "ubinary"])
+def test_random_round_trips(enc, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(fmt)
+    for _ in range(50):
+        n = rng.randrange(0, 70)
+        values = [rng.uniform(-1, 1) for _ in range(n)]
+        decoded = enc.decode_embedding(enc.encode_embedding(values, fmt), fmt, dimensions=n)
+        assert len(decoded) == n
+        if fmt in ("binary", "ubinary"):
+            assert decoded == [1 if v > 0 else 0 for v in values]
+        elif fmt == "int8":
+            assert all(abs(d / 127 - v) <= 0.5 / 127 + 1e-12 for d, v in zip(decoded, values, strict=True))
+        elif fmt == "uint8":
+            assert all(abs(d / 127.5 - 1 - v) <= 0.5 / 127.5 + 1e-12 for d, v in zip(decoded, values, strict=True))
+        else:
+            assert all(abs(d - v) < 1e-6 for d, v in zip(decoded, values, strict=True))
+
+
+def test_enum_members_are_accepted(enc) -> None:  # type: ignore[no-untyped-def]
+    models = importlib.import_module(enc.__name__.rsplit(".", 1)[0] + ".models")
+    assert enc.encode_embedding([1.0], models.EmbeddingEncodingFormat.INT8) == [127]
+
+
+def test_errors_name_the_formats(enc) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="float, base64, int8, uint8, binary, ubinary"):
+        enc.encode_embedding([1.0], "float16")
+    with pytest.raises(ValueError, match="supported are"):
+        enc.decode_embedding([1.0], "bogus")
+    with pytest.raises(ValueError, match="whole float32"):
+        enc.decode_embedding(base64.b64encode(b"abc").decode(), "base64")
+    with pytest.raises(ValueError, match="invalid base64"):
+        enc.decode_embedding("not base64!", "base64")
+    with pytest.raises(TypeError):
+        enc.decode_embedding([1.0], "base64")
+    with pytest.raises(TypeError):
+        enc.decode_embedding("AAAA", "float")
+    with pytest.raises(ValueError, match="0..255"):
+        enc.decode_embedding([256], "ubinary")
+    with pytest.raises(ValueError, match="-128..127"):
+        enc.decode_embedding([200], "binary")
+
+
+def test_numpy_missing_gives_a_clear_error(enc, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, "numpy", None)  # makes `import numpy` raise ImportError
+    with pytest.raises(ImportError, match="needs NumPy"):
+        enc.decode_embedding_numpy([1.0], "float")
+
+
+def test_numpy_arrays(enc) -> None:  # type: ignore[no-untyped-def]
+    np = pytest.importorskip("numpy")
+    text = enc.encode_embedding(VALUES, "base64")
+    array = enc.decode_embedding_numpy(text, "base64")
+    assert array.dtype == np.float32 and array.tolist() == enc.decode_embedding(text, "base64")
+    assert enc.decode_embedding_numpy(VALUES, "float").dtype == np.float32
+    assert enc.decode_embedding_numpy([1, -2], "int8").dtype == np.int8
+    assert enc.decode_embedding_numpy([1, 250], "uint8").dtype == np.uint8
+    bits = enc.decode_embedding_numpy([49, 64], "binary", dimensions=11)
+    assert bits.tolist() == enc.decode_embedding([49, 64], "binary", dimensions=11)
+    assert enc.decode_embedding_numpy([177, 192], "ubinary").tolist() == enc.decode_embedding([177, 192], "ubinary")
