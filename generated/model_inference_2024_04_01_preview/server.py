@@ -5,6 +5,11 @@ Implement `ModelInferenceService` (one async method per operation) and pass it t
 `create_app()`; run the app with any ASGI server (uvicorn, hypercorn, ...). This module
 imports only the standard library. Never edit it: customise through the service object,
 the `authenticate` hook and the options of create_app().
+
+Every answer other than success is written in the body schema the spec documents for its
+status (exact, then `4XX`, then `default`), with the code also in `x-ms-error-code`. A service
+method answers an error by raising ServiceError; any other exception is a generic 500, logged
+with the request id, and nothing of it reaches the client.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import re
 import typing as _t
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from . import _runtime as _rt
@@ -24,6 +31,8 @@ from .models import CreateEmbeddingResponse, CreateImageEmbeddingRequest
 
 API_VERSION = "2024-04-01-preview"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+#: The header carrying a key (besides `Authorization: Bearer <key>`), in lower case.
+KEY_HEADER = "authorization"
 
 Scope = MutableMapping[str, _t.Any]
 Message = MutableMapping[str, _t.Any]
@@ -47,15 +56,20 @@ class RequestContext:
     path_params: Mapping[str, str]
     #: The extra-parameters mode in force: the header's value, or the documented default.
     extra_parameters: str
+    #: The keys the request offers (the key header's value, the `Authorization: Bearer`
+    #: token), for an `authenticate` hook; never logged.
+    credentials: tuple[str, ...] = field(default=(), repr=False)
     #: Body properties the spec does not define, when the mode passes them through.
     extra_body: dict[str, _t.Any] = field(default_factory=dict)
 
 
 class ServiceError(Exception):
-    """Raise from a service method to answer with this status and the documented error shape.
+    """Raise from a service method (or an `authenticate` hook) to answer with this status, in
+    the error shape the spec documents for it.
 
     For example `ServiceError(422, "UnsupportedParameter", "dimensions is not supported",
-    target="dimensions")`, or `ServiceError(429, "RateLimited", "Slow down", retry_after=2)`.
+    target="dimensions", value=7)`, or `ServiceError(429, "RateLimited", "Slow down",
+    retry_after=2)`. `status` must be 400..599; anything else answers a generic 500.
     """
 
     def __init__(
@@ -65,6 +79,7 @@ class ServiceError(Exception):
         message: str,
         *,
         target: str | None = None,
+        value: _t.Any = None,
         details: Iterable[tuple[str, str, str]] = (),
         headers: Mapping[str, str] | None = None,
         retry_after: float | None = None,
@@ -74,11 +89,13 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
         self.target = target
+        #: The offending value, when there is one (the flat error shapes carry it).
+        self.value = value
         #: (target, code, message) triples.
         self.details = tuple(details)
         self.headers = dict(headers or {})
         if retry_after is not None:
-            self.headers["retry-after"] = str(max(0, round(retry_after)))
+            self.headers["retry-after"] = str(max(0, math.ceil(retry_after)))
 
 
 class ModelInferenceService(_t.Protocol):
@@ -94,7 +111,145 @@ class ModelInferenceService(_t.Protocol):
         ...
 
 
+#: An async hook deciding whether a request may proceed (see create_app).
 Authenticator = Callable[[RequestContext], Awaitable[bool]]
+
+
+class _Detail(_t.NamedTuple):
+    target: str
+    code: str
+    message: str
+    value: str | None = None
+
+
+_ErrorBody = Callable[[int, str, str, str | None, tuple[_Detail, ...]], dict[str, _t.Any]]
+_LOC_PART = re.compile(r"\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\]|([^.\[\]]+)")
+
+
+def _loc(target: str) -> list[str]:
+    """A field path such as `input[0].image` as its parts: ["input", "0", "image"]."""
+    parts = []
+    for index, quoted, name in _LOC_PART.findall(target):
+        parts.append(index or name or quoted[1:-1])
+    return parts
+
+
+def _targets(target: str | None, details: tuple[_Detail, ...]) -> str | None:
+    """One string naming every offending field."""
+    if target is not None:
+        return target
+    return ", ".join(dict.fromkeys(d.target for d in details if d.target)) or None
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _detail_item(
+    detail: _Detail,
+    loc_key: str | None,
+    value_key: str | None,
+    message_key: str | None,
+    code_key: str | None,
+) -> dict[str, _t.Any]:
+    """One {loc, value, ...} object of the flat error shapes."""
+    item: dict[str, _t.Any] = {}
+    if loc_key is not None:
+        item[loc_key] = _loc(detail.target)
+    if value_key is not None and detail.value is not None:
+        item[value_key] = detail.value
+    if message_key is not None:
+        item[message_key] = detail.message
+    if code_key is not None:
+        item[code_key] = detail.code
+    return item
+
+
+def _error_body_0(
+    status: int, code: str, message: str, target: str | None, details: tuple[_Detail, ...]
+) -> dict[str, _t.Any]:
+    """The ContentFilterError body."""
+    body: dict[str, _t.Any] = {}
+    body["code"] = code
+    body["error"] = _phrase(status)
+    body["message"] = message
+    named = _targets(target, details)
+    if named is not None:
+        body["param"] = named
+    body["status"] = status
+    return body
+
+
+def _error_body_1(
+    status: int, code: str, message: str, target: str | None, details: tuple[_Detail, ...]
+) -> dict[str, _t.Any]:
+    """The NotFoundError body."""
+    body: dict[str, _t.Any] = {}
+    body["error"] = code
+    body["message"] = message
+    body["status"] = status
+    return body
+
+
+def _error_body_2(
+    status: int, code: str, message: str, target: str | None, details: tuple[_Detail, ...]
+) -> dict[str, _t.Any]:
+    """The TooManyRequestsError body."""
+    body: dict[str, _t.Any] = {}
+    body["error"] = code
+    body["message"] = message
+    body["status"] = status
+    return body
+
+
+def _error_body_3(
+    status: int, code: str, message: str, target: str | None, details: tuple[_Detail, ...]
+) -> dict[str, _t.Any]:
+    """The UnauthorizedError body."""
+    body: dict[str, _t.Any] = {}
+    body["error"] = code
+    body["message"] = message
+    body["status"] = status
+    return body
+
+
+def _error_body_4(
+    status: int, code: str, message: str, target: str | None, details: tuple[_Detail, ...]
+) -> dict[str, _t.Any]:
+    """The UnprocessableContentError body."""
+    body: dict[str, _t.Any] = {}
+    body["code"] = code
+    if details:
+        body["detail"] = _detail_item(details[0], "loc", "value", None, None)
+    body["error"] = _phrase(status)
+    body["message"] = message
+    body["status"] = status
+    return body
+
+
+#: Status key ("401", "4XX", "default") -> the body writer; None: the status has no body.
+_ErrorTable = tuple[tuple[str, _ErrorBody | None], ...]
+
+#: For requests that match no operation (404, 405): every operation's documented errors.
+_API_ERRORS: _ErrorTable = (
+    ("401", _error_body_3),
+    ("404", _error_body_1),
+    ("422", _error_body_4),
+    ("429", _error_body_2),
+    ("default", _error_body_0),
+)
+
+
+def _error_writer(table: _ErrorTable, status: int) -> _ErrorBody | None:
+    """The writer documented for `status`: exact, then `4XX`, then `default`."""
+    for key in (str(status), f"{status // 100}XX", "default"):
+        for documented, writer in table:
+            if documented.upper() == key.upper():
+                return writer
+    return next(writer for documented, writer in _API_ERRORS if documented == "default")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +267,7 @@ class _Route:
     required_params: tuple[tuple[str, str], ...]  # (location, name)
     status: int
     result: type[_rt.Model] | None
+    errors: _ErrorTable
     call: Callable[[_t.Any, _t.Any, RequestContext], Awaitable[_t.Any]]
 
 
@@ -130,6 +286,13 @@ _ROUTES: tuple[_Route, ...] = (
         required_params=(),
         status=200,
         result=CreateEmbeddingResponse,
+        errors=(
+            ("401", _error_body_3),
+            ("404", _error_body_1),
+            ("422", _error_body_4),
+            ("429", _error_body_2),
+            ("default", _error_body_0),
+        ),
         call=lambda service, body, context: service.get_image_embeddings(body, context),
     ),
 )
@@ -143,8 +306,9 @@ class _Failure(Exception):
         status: int,
         code: str,
         message: str,
-        details: Iterable[tuple[str, str, str]] = (),
+        details: Iterable[_Detail] = (),
         headers: Mapping[str, str] | None = None,
+        target: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -152,25 +316,14 @@ class _Failure(Exception):
         self.message = message
         self.details = tuple(details)
         self.headers = dict(headers or {})
+        self.target = target
 
 
-def _error_body(
-    status: int, code: str, message: str, details: tuple[tuple[str, str, str], ...]
-) -> dict[str, _t.Any]:
-    """The documented error shape."""
-    from http import HTTPStatus
-
-    body: dict[str, _t.Any] = {
-        "status": status,
-        "error": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
-        "code": code,
-        "message": message,
-    }
-    if details:
-        body["detail"] = [
-            {"loc": [d_target], "value": d_message} for d_target, _c, d_message in details
-        ]
-    return body
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,256}\Z")
+_UNSAFE_HEADER_CHARACTERS = re.compile(r"[^\x20-\x7e]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_PARAMETER = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
 
 
 def _headers_of(scope: Scope) -> dict[str, str]:
@@ -187,24 +340,62 @@ def _query_of(scope: Scope) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 
-def _check_key(headers: Mapping[str, str], api_keys: tuple[bytes, ...]) -> bool:
-    """Constant-time comparison against every configured key."""
-    offered: list[str] = []
-    if "authorization" in headers:
-        offered.append(headers["authorization"])
-    authorization = headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        offered.append(authorization[7:].strip())
+def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The keys a request offers: the key header's value, and an `Authorization: Bearer` token."""
+    found: list[str] = []
+    for name in (KEY_HEADER, "authorization"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        if value[:7].lower() == "bearer ":
+            value = value[7:].strip()
+        elif name == "authorization":
+            continue  # another scheme (Basic, ...): not a key
+        if value and value not in found:
+            found.append(value)
+    return tuple(found)
+
+
+def _check_key(credentials: tuple[str, ...], api_keys: tuple[bytes, ...]) -> bool:
+    """Whether any offered credential is a configured key, comparing in constant time."""
     matched = False
-    for candidate in offered:
+    for candidate in credentials:
         encoded = candidate.encode("utf-8", "surrogateescape")
         for key in api_keys:
             matched |= hmac.compare_digest(encoded, key)
     return matched
 
 
-def _no_nan(token: str) -> _t.Any:
+def _header_value(value: str) -> str:
+    """A value safe to send as a header: printable ASCII only, at most 1024 characters."""
+    return _UNSAFE_HEADER_CHARACTERS.sub("?", value)[:1024]
+
+
+def _no_constant(token: str) -> _t.Any:
     raise ValueError(f"{token} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
+def _has_surrogate(value: _t.Any) -> bool:
+    """Whether a parsed JSON value holds a lone surrogate (escaped as \\udXXX) anywhere."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def create_app(
@@ -216,9 +407,12 @@ def create_app(
 ) -> ASGIApp:
     """The ASGI application serving `service`.
 
-    api_keys: accepted keys, sent in the API-key header or as `Authorization: Bearer`; None
-    accepts every request (put your own check in `authenticate`).
-    authenticate: an async hook given the RequestContext; returning False answers 401.
+    api_keys: the accepted keys, sent in the key header or as `Authorization: Bearer`;
+    compared in constant time; anything else answers 401.
+    authenticate: your own async check, replacing the key check when api_keys is None (or
+    adding to it): given the RequestContext (its `credentials` hold the offered keys), it
+    returns False to answer 401, or raises ServiceError to answer something else. With neither,
+    every request is accepted.
     max_body_bytes: larger request bodies are refused with 413 without being read.
     """
     keys = tuple(k.encode("utf-8") for k in api_keys) if api_keys is not None else None
@@ -227,52 +421,46 @@ def create_app(
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             return
         headers = _headers_of(scope)
-        request_id = headers.get("x-ms-client-request-id") or str(uuid.uuid4())
+        offered_id = headers.get("x-ms-client-request-id", "")
+        request_id = offered_id if _REQUEST_ID.match(offered_id) else str(uuid.uuid4())
         reply_headers = {"x-request-id": request_id}
-        if "x-ms-client-request-id" in headers:
-            reply_headers["x-ms-client-request-id"] = headers["x-ms-client-request-id"]
+        if request_id == offered_id:
+            reply_headers["x-ms-client-request-id"] = offered_id
+        errors = _API_ERRORS
+        body: bytes | None
         try:
-            status, payload = await _handle(scope, receive, headers, request_id)
+            route, match = _route_of(scope)
+            errors = route.errors
+            status, payload = await _handle(route, match, scope, receive, headers, request_id)
+            body = _json_bytes(payload)
         except _Failure as failure:
-            status = failure.status
-            payload = _error_body(failure.status, failure.code, failure.message, failure.details)
-            reply_headers.update(failure.headers)
-            reply_headers["x-ms-error-code"] = failure.code
+            status, body = _error_reply(errors, failure, reply_headers)
         except Exception:
             logger.exception("request %s failed in the service", request_id)
-            status = 500
-            code = "InternalServerError"
-            payload = _error_body(
-                status,
-                code,
+            crash = _Failure(
+                500,
+                "InternalServerError",
                 f"The server had an error processing the request (request id {request_id}).",
-                (),
             )
-            reply_headers["x-ms-error-code"] = code
-        await _respond(send, status, payload, reply_headers)
+            status, body = _error_reply(errors, crash, reply_headers)
+        await _respond(send, status, body, reply_headers, scope.get("method") == "HEAD")
 
     async def _handle(
-        scope: Scope, receive: Receive, headers: dict[str, str], request_id: str
+        route: _Route,
+        match: re.Match[str],
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        request_id: str,
     ) -> tuple[int, _t.Any]:
-        path = scope.get("path", "")
-        method = scope.get("method", "GET").upper()
-        matches = [(route, m) for route in _ROUTES if (m := route.pattern.match(path))]
-        if not matches:
-            raise _Failure(404, "NotFound", f"No route matches {path!r}.")
-        found = next(((route, m) for route, m in matches if route.method == method), None)
-        if found is None:
-            allowed = ", ".join(sorted({route.method for route, _ in matches}))
-            raise _Failure(
-                405,
-                "MethodNotAllowed",
-                f"{method} is not allowed here; use {allowed}.",
-                headers={"allow": allowed},
-            )
-        route, match = found
-        if keys is not None and not _check_key(headers, keys):
+        credentials = _credentials(headers)
+        if keys is not None and not _check_key(credentials, keys):
             raise _Failure(
                 401,
                 "Unauthorized",
@@ -288,16 +476,18 @@ def create_app(
                     "MissingApiVersionParameter",
                     f"The {route.api_version_param!r} query parameter is required; "
                     f"the supported version is {API_VERSION!r}.",
+                    target=route.api_version_param,
                 )
             if version != API_VERSION:
                 raise _Failure(
                     400,
                     "UnsupportedApiVersion",
-                    f"Unsupported {route.api_version_param!r} {version!r}; "
+                    f"Unsupported {route.api_version_param!r} {version[:100]!r}; "
                     f"the supported version is {API_VERSION!r}.",
+                    target=route.api_version_param,
                 )
         public_headers = {
-            k: v for k, v in headers.items() if k not in ("authorization", "authorization")
+            k: v for k, v in headers.items() if k not in (KEY_HEADER, "authorization")
         }
         mode = route.modes[0]
         if route.extra_parameters_header is not None:
@@ -307,9 +497,14 @@ def create_app(
                     400,
                     "InvalidHeaderValue",
                     f"Header {route.extra_parameters_header!r} must be one of "
-                    f"{', '.join(route.known_modes)}; got {mode!r}.",
+                    f"{', '.join(route.known_modes)}; got {mode[:100]!r}.",
                     details=[
-                        (route.extra_parameters_header, "InvalidValue", f"unknown value {mode!r}")
+                        _Detail(
+                            route.extra_parameters_header,
+                            "InvalidValue",
+                            "is not a known value",
+                            mode[:100],
+                        )
                     ],
                 )
         context = RequestContext(
@@ -322,11 +517,15 @@ def create_app(
                 name: match.group(group) for group, name in zip(match.groupdict(), route.path_names)
             },
             extra_parameters=mode,
+            credentials=credentials,
         )
-        if authenticate is not None and not await authenticate(context):
-            raise _Failure(
-                401, "Unauthorized", "Access denied.", headers={"www-authenticate": "Bearer"}
-            )
+        try:
+            if authenticate is not None and not await authenticate(context):
+                raise _Failure(
+                    401, "Unauthorized", "Access denied.", headers={"www-authenticate": "Bearer"}
+                )
+        except ServiceError as error:
+            raise _failure_of(error) from None
         for location, name in route.required_params:
             source = query if location == "query" else headers
             if name.lower() not in source and name not in source:
@@ -334,13 +533,12 @@ def create_app(
                     400,
                     "MissingParameter",
                     f"The {location} parameter {name!r} is required.",
-                    details=[(name, "MissingValue", "is required")],
+                    target=name,
                 )
         body: _t.Any = None
         if route.body_model is not None:
-            raw = await _read_body(scope, receive, headers, max_body_bytes)
-            if raw or route.body_required:
-                body = _parse_body(route.body_model, raw, headers)
+            body = await _read_json(route, scope, receive, headers, max_body_bytes)
+            if body is not None:
                 extras = body.additional_properties
                 if extras:
                     if mode == route.modes[2]:
@@ -356,19 +554,14 @@ def create_app(
                             f"{route.extra_parameters_header or 'extra-parameters'!r} is {mode!r}; "
                             f"send {route.modes[2]!r} to pass them to the model, or {route.modes[1]!r} to drop them.",
                             details=[
-                                (name, "UnknownParameter", "is not a known parameter")
+                                _Detail(name, "UnknownParameter", "is not a known parameter")
                                 for name in sorted(extras)
                             ],
                         )
         try:
             result = await route.call(service, body, context)
         except ServiceError as error:
-            details = list(error.details)
-            if error.target and not details:
-                details = [(error.target, error.code, error.message)]
-            raise _Failure(
-                error.status, error.code, error.message, details, error.headers
-            ) from None
+            raise _failure_of(error) from None
         if route.result is not None and not isinstance(result, route.result):
             raise TypeError(
                 f"{route.operation_id} returned {type(result).__name__}, not {route.result.__name__}"
@@ -376,6 +569,53 @@ def create_app(
         return route.status, result.to_dict() if isinstance(result, _rt.Model) else result
 
     return app
+
+
+def _route_of(scope: Scope) -> tuple[_Route, re.Match[str]]:
+    path = scope.get("path", "")
+    method = scope.get("method", "GET").upper()
+    matches = [(route, m) for route in _ROUTES if (m := route.pattern.match(path))]
+    if not matches:
+        raise _Failure(404, "NotFound", f"No route matches {path[:200]!r}.")
+    for route, m in matches:
+        if route.method == method:
+            return route, m
+    allowed = ", ".join(sorted({route.method for route, _ in matches}))
+    raise _Failure(
+        405,
+        "MethodNotAllowed",
+        f"{method[:20]} is not allowed here; use {allowed}.",
+        headers={"allow": allowed},
+    )
+
+
+def _failure_of(error: ServiceError) -> _Failure:
+    """The answer for a ServiceError; one with a status that is not an error is a bug (500)."""
+    if not isinstance(error.status, int) or not 400 <= error.status <= 599:
+        raise TypeError(f"ServiceError status must be 400..599, not {error.status!r}") from error
+    value = None
+    if error.value is not None:
+        value = (
+            error.value if isinstance(error.value, str) else json.dumps(error.value, default=str)
+        )
+    details = [_Detail(target, code, message) for target, code, message in error.details]
+    if error.target is not None and not details:
+        details = [_Detail(error.target, error.code, error.message, value)]
+    return _Failure(error.status, error.code, error.message, details, error.headers, error.target)
+
+
+def _error_reply(
+    errors: _ErrorTable, failure: _Failure, reply_headers: dict[str, str]
+) -> tuple[int, bytes | None]:
+    reply_headers.update(
+        {name.lower(): _header_value(value) for name, value in failure.headers.items()}
+    )
+    reply_headers["x-ms-error-code"] = _header_value(failure.code)
+    writer = _error_writer(errors, failure.status)
+    if writer is None:
+        return failure.status, None
+    payload = writer(failure.status, failure.code, failure.message, failure.target, failure.details)
+    return failure.status, _json_bytes(payload)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -388,12 +628,80 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _read_body(
-    scope: Scope, receive: Receive, headers: Mapping[str, str], limit: int
-) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+async def _read_json(
+    route: _Route, scope: Scope, receive: Receive, headers: Mapping[str, str], limit: int
+) -> _t.Any:
+    """The request body, checked in order: media type (415), size (413, before reading more
+    than the limit), UTF-8 and JSON (400), then the schema (400, every field path in the
+    details). None when an optional body is absent."""
+    declared = headers.get("content-length", "").strip()
+    empty = declared == "0" or (not declared and "transfer-encoding" not in headers)
+    content_type = headers.get("content-type", "")
+    if content_type or not empty:
+        _check_media_type(content_type)
+    if declared.isdigit() and int(declared) > limit:
         raise _Failure(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes.")
+    raw = await _read_body(receive, limit) if not empty else b""
+    if not raw:
+        if route.body_required:
+            raise _Failure(400, "InvalidRequestBody", "The request body is required.")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Failure(
+            400, "InvalidRequestBody", f"The request body is not valid UTF-8 (byte {exc.start})."
+        ) from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except ValueError as exc:
+        raise _Failure(
+            400, "InvalidRequestBody", f"The request body is not valid JSON: {exc}"
+        ) from None
+    except RecursionError:
+        raise _Failure(
+            400, "InvalidRequestBody", "The request body is nested too deeply."
+        ) from None
+    if _ESCAPED_SURROGATE.search(text) and _has_surrogate(data):
+        raise _Failure(
+            400, "InvalidRequestBody", "The request body holds an unpaired UTF-16 surrogate."
+        )
+    assert route.body_model is not None
+    try:
+        return route.body_model.validate(data)
+    except RecursionError:
+        raise _Failure(
+            400, "InvalidRequestBody", "The request body is nested too deeply."
+        ) from None
+    except _rt.ValidationError as exc:
+        shown = "; ".join(str(e) for e in exc.errors[:5])
+        more = f" (and {len(exc.errors) - 5} more)" if len(exc.errors) > 5 else ""
+        raise _Failure(
+            400,
+            "InvalidRequestBody",
+            f"The request body is invalid: {shown}{more}",
+            details=[_Detail(e.path, "InvalidValue", e.message) for e in exc.errors],
+        ) from None
+
+
+def _check_media_type(content_type: str) -> None:
+    essence = content_type.split(";", 1)[0].strip().lower()
+    charset = "utf-8"
+    for name, value in _JSON_PARAMETER.findall(content_type):
+        if name.lower() == "charset":
+            charset = value.strip('"').lower()
+    if (essence != "application/json" and not essence.endswith("+json")) or charset not in (
+        "utf-8",
+        "utf8",
+    ):
+        raise _Failure(
+            415,
+            "UnsupportedMediaType",
+            f"The request body must be application/json in UTF-8, not {content_type[:100] or 'unspecified'!r}.",
+        )
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -413,51 +721,23 @@ async def _read_body(
             return b"".join(chunks)
 
 
-def _parse_body(model: type[_rt.Model], raw: bytes, headers: Mapping[str, str]) -> _t.Any:
-    content_type = headers.get("content-type", "")
-    essence = content_type.split(";", 1)[0].strip().lower()
-    if essence != "application/json" and not essence.endswith("+json"):
-        raise _Failure(
-            415,
-            "UnsupportedMediaType",
-            f"The request body must be application/json, not {content_type or 'unspecified'!r}.",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Failure(
-            400, "InvalidRequestBody", f"The request body is not valid UTF-8 (byte {exc.start})."
-        ) from None
-    try:
-        data = json.loads(text, parse_constant=_no_nan)
-    except ValueError as exc:
-        raise _Failure(
-            400, "InvalidRequestBody", f"The request body is not valid JSON: {exc}"
-        ) from None
-    try:
-        return model.validate(data)
-    except _rt.ValidationError as exc:
-        raise _Failure(
-            400,
-            "InvalidRequestBody",
-            "The request body is invalid: "
-            + "; ".join(str(e) for e in exc.errors[:5])
-            + (f" (and {len(exc.errors) - 5} more)" if len(exc.errors) > 5 else ""),
-            details=[(e.path, "InvalidValue", e.message) for e in exc.errors],
-        ) from None
+def _json_bytes(payload: _t.Any) -> bytes:
+    """Compact JSON; non-ASCII escaped, so that any string (even a lone surrogate) is safe."""
+    return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-async def _respond(send: Send, status: int, payload: _t.Any, headers: Mapping[str, str]) -> None:
-    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    raw_headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+async def _respond(
+    send: Send, status: int, body: bytes | None, headers: Mapping[str, str], head: bool
+) -> None:
+    raw_headers = []
+    if body is not None:
+        raw_headers.append((b"content-type", b"application/json"))
+    raw_headers.append((b"content-length", str(len(body or b"")).encode()))
     raw_headers += [
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if head else body or b""})
 
 
 __all__ = [
