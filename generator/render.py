@@ -8,6 +8,7 @@ source only through `repr()` or `docstring()`: it can never become code.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,8 @@ def build_view(api: ir.Api) -> dict[str, Any]:
     return {
         "error_imports": ", ".join(python_sorted(error_models, imports=True)),
         "client_exception_imports": ", ".join(python_sorted(
-            [exceptions["connection"], exceptions["timeout"], "status_error_class"], imports=True)),
+            [exceptions["connection"], exceptions["timeout"], exceptions["status"],
+             "status_error_class"], imports=True)),
         "exception_all": python_sorted([name for _role, name in api.exception_names]
                                        + ["status_error_class"]),
         "init_all": python_sorted(
@@ -152,7 +154,8 @@ def build_view(api: ir.Api) -> dict[str, Any]:
             + [m["class_name"] for m in models] + [e["class_name"] for e in enums]
             + [a["name"] for a in aliases] + [name for _role, name in api.exception_names]),
         "client_all": python_sorted(["API_VERSION", f"{api.class_prefix}Client",
-                                     f"Async{api.class_prefix}Client"]),
+                                     f"Async{api.class_prefix}Client", "AccessTokenLike",
+                                     "AsyncTokenCredential", "RawResponse", "TokenCredential"]),
         "server_all": python_sorted(["API_VERSION", "ASGIApp", "Authenticator", "RequestContext",
                                      "ServiceError", f"{api.class_prefix}Service", "create_app"]),
         "server_type_imports": ", ".join(python_sorted(
@@ -186,9 +189,8 @@ def build_view(api: ir.Api) -> dict[str, Any]:
                                      + [a["name"] for a in aliases]),
         "operations": operations,
         "exceptions": exceptions,
-        "status_exceptions": [
-            {"status": int(role), "name": name}
-            for role, name in api.exception_names if role.isdigit()],
+        "status_exceptions": _status_exception_views(ctx),
+        "client": _client_view(ctx),
         "auth": _auth_view(api),
         "error_shape": _error_shape_view(ctx),
         "user_agent": literal(f"{api.package}/{__version__} (api-version {api.api_version})"),
@@ -706,3 +708,109 @@ def _error_shape_view(ctx: _Context) -> dict[str, Any]:
         "needs_azure_error": any(f["is_azure_error"] or f["is_azure_details"] for f in fields),
         "needs_detail": any(f["is_detail_object"] or f["is_detail_list"] for f in fields),
     }
+
+
+# ---- clients and their exceptions -----------------------------------------------------------
+
+# Statuses a client tries again: the request may well succeed later.
+_RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+# Header names whose values are never logged nor kept in exceptions, besides the key header.
+_SECRET_HEADERS = ("api-key", "authorization", "cookie", "ocp-apim-subscription-key",
+                   "proxy-authorization", "set-cookie", "x-api-key")
+
+
+def _client_view(ctx: _Context) -> dict[str, Any]:
+    api = ctx.api
+    api_key = next((s for s in api.security if s.kind == "api_key" and s.location == "header"),
+                   None)
+    key_header = (api_key.parameter_name if api_key and api_key.parameter_name
+                  else "authorization").lower()
+    retry_text = ", ".join(str(status) for status in _RETRY_STATUSES)
+    module_text = (
+        "Typed clients, sync and async, on httpx.\n\n"
+        "Thin generated methods over one small base: each method gathers its arguments and hands "
+        "them to `_BaseClient`, which builds the request, authenticates it, retries what is worth "
+        "retrying and reads the answer.\n\n"
+        "- Auth: `api_key=`, `token=` (a static bearer token) or `credential=` (any object whose "
+        "`get_token(*scopes)` returns something with `.token` and `.expires_on`, such as an "
+        "azure-identity credential); tokens are cached and refreshed before they expire. Keys "
+        "and tokens never appear in a repr, a str, an exception or a log line.\n"
+        f"- Retries: connection errors, timeouts and HTTP {retry_text} are retried with "
+        "exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date) and "
+        "`retry-after-ms`, bounded by `max_retries` and by `total_timeout` (the budget of one "
+        "call, retries included); both are set per client, per derived client (`with_options`) "
+        "or per call.\n"
+        "- Raw responses: `client.with_raw_response.<method>(...)` returns a RawResponse with "
+        "the httpx response, its headers and `parse()`.\n"
+        f"- Logging: logger `{api.package}`; DEBUG for each request and answer, INFO for each "
+        "retry; secret headers are redacted.")
+    key_place = ("the `Authorization` header as `Bearer <key>`" if key_header == "authorization"
+                 else f"the `{key_header}` header")
+    init_text = (
+        "Connect to `endpoint`, such as https://<resource>.services.ai.azure.com/models.\n\n"
+        f"Auth, at most one of: `api_key` (sent in {key_place}), `token` (a static bearer token) "
+        "or `credential` (any object with `get_token(*scopes)`, such as an azure-identity "
+        "credential, asked for `credential_scopes` or else CREDENTIAL_SCOPES; its token is "
+        "cached until shortly before it expires).\n\n"
+        "`timeout` applies to each attempt (an httpx.Timeout sets connect/read/write/pool); "
+        "`total_timeout` bounds a whole call, retries and waits included. Up to `max_retries` "
+        "more attempts follow a connection error, a timeout or a status in RETRY_STATUSES, "
+        "after the wait the service asks for (`Retry-After`, `retry-after-ms`) or an "
+        "exponential backoff from `retry_backoff` seconds up to `retry_backoff_max`, with "
+        "jitter. `headers` go with every request; `user_agent` is put before the package's own "
+        "User-Agent. An `http_client` is used as it is (its own timeout applies unless "
+        "`timeout` is given) and close() leaves it open.")
+    return {
+        "module_doc": docstring(module_text),
+        "init_doc": docstring(_wrap(init_text), "        "),
+        "retry_statuses": literal(_RETRY_STATUSES),
+        "secret_headers": literal(tuple(sorted({key_header, *_SECRET_HEADERS}))),
+        "key_prefix": literal("Bearer " if key_header == "authorization" else ""),
+        "logger": literal(api.package),
+    }
+
+
+def _wrap(text: str, width: int = 88) -> str:
+    """Paragraphs wrapped to `width` columns (docstrings stay within black's line length)."""
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width)) if line else "" for line in text.split("\n"))
+
+
+def _status_exception_views(ctx: _Context) -> list[dict[str, Any]]:
+    """One exception class per status role: the error model(s) its `error` may hold (those the
+    operations document for that status, else for its range, else by default) and its doc."""
+    api = ctx.api
+    views = []
+    for role, name in api.exception_names:
+        if not (role.isdigit() or role == "5xx"):
+            continue
+        models: set[str] = set()
+        descriptions: list[str] = []
+        for op in api.operations:
+            by_status = {r.status: r for r in op.responses}
+            if role == "5xx":
+                chosen = [r for r in op.responses if re.fullmatch(r"5(\d\d|XX)", r.status)]
+                if "5XX" not in by_status and "default" in by_status:
+                    chosen.append(by_status["default"])
+            else:
+                response = (by_status.get(role) or by_status.get(role[0] + "XX")
+                            or by_status.get("default"))
+                chosen = [response] if response is not None else []
+                if role in by_status and by_status[role].description:
+                    text = by_status[role].description
+                    if text not in descriptions:
+                        descriptions.append(text)
+            for response in chosen:
+                if isinstance(response.type, ir.NamedType) and isinstance(
+                        ctx.by_name.get(response.type.name), ir.Model):
+                    models.add(ctx.by_name[response.type.name].py_name)
+        title = "HTTP 5xx: a failure on the service's side." if role == "5xx" else f"HTTP {role}."
+        doc = title + ("\n\n" + "\n\n".join(descriptions) if len(descriptions) == 1 else "")
+        views.append({
+            "status": int(role) if role.isdigit() else None,
+            "name": name,
+            "is_5xx": role == "5xx",
+            "doc": docstring(doc, "    "),
+            "error_annotation": " | ".join(sorted(models) + ["None"]),
+        })
+    return views

@@ -2,7 +2,9 @@
 """Exceptions raised by the clients of this package.
 
 Every error carries what a caller needs to act on it and nothing secret: no key or token
-appears in a message, a repr or an attribute other than the raw `response`.
+appears in a message, a repr or an attribute (the requests they keep have their secret
+headers blanked). One class per status: `error` holds the body parsed with the schema the
+spec documents for that status.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ class APIError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        #: How many attempts the call made before giving up (retries included).
+        self.attempts = 1
 
 
 class APIConnectionError(APIError):
@@ -29,6 +33,7 @@ class APIConnectionError(APIError):
         self, message: str = "Connection error.", *, request: httpx.Request | None = None
     ) -> None:
         super().__init__(message)
+        #: The request that got no answer (its secret headers blanked).
         self.request = request
 
 
@@ -60,50 +65,74 @@ class APIStatusError(APIError):
         self.error = error
         #: The `x-ms-error-code` header (or the code in the body when the header is absent).
         self.error_code = error_code
-        #: The `x-request-id` or `apim-request-id` header: quote it when asking for support.
-        self.request_id = response.headers.get("x-request-id") or response.headers.get(
-            "apim-request-id"
+        #: The service's `x-request-id` (or `apim-request-id`, `x-ms-request-id`) header:
+        #: quote it when asking for support.
+        self.request_id = (
+            response.headers.get("x-request-id")
+            or response.headers.get("apim-request-id")
+            or response.headers.get("x-ms-request-id")
         )
+        #: The `x-ms-client-request-id` the client sent.
+        self.client_request_id = response.request.headers.get("x-ms-client-request-id")
         #: The decoded JSON body, or the text when it is not JSON.
         self.body = body
+        #: Seconds the service asked to wait before trying again (`Retry-After`), if it did.
+        self.retry_after: float | None = None
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(status_code={self.status_code!r}, "
-            f"error_code={self.error_code!r}, message={self.message!r})"
+            f"error_code={self.error_code!r}, request_id={self.request_id!r}, "
+            f"message={self.message!r})"
         )
 
 
 class BadRequestError(APIStatusError):
     """HTTP 400."""
 
+    error: ErrorResponse | None
+
 
 class AuthenticationError(APIStatusError):
     """HTTP 401."""
+
+    error: ErrorResponse | None
 
 
 class PermissionDeniedError(APIStatusError):
     """HTTP 403."""
 
+    error: ErrorResponse | None
+
 
 class NotFoundError(APIStatusError):
     """HTTP 404."""
+
+    error: ErrorResponse | None
 
 
 class ConflictError(APIStatusError):
     """HTTP 409."""
 
+    error: ErrorResponse | None
+
 
 class UnprocessableEntityError(APIStatusError):
     """HTTP 422."""
+
+    error: ErrorResponse | None
 
 
 class RateLimitError(APIStatusError):
     """HTTP 429."""
 
+    error: ErrorResponse | None
+
 
 class InternalServerError(APIStatusError):
     """HTTP 5xx: a failure on the service's side."""
+
+    error: ErrorResponse | None
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
