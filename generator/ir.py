@@ -102,6 +102,12 @@ class Model:
     # (`additionalProperties: false`).
     additional: TypeRef | None
     pointer: str
+    # Polymorphism (a base whose subtypes extend it through allOf): on the base, its
+    # discriminator property and (value, subtype definition name) pairs; a reference to the
+    # base stands for the base or any subtype, chosen by the value on the wire.
+    discriminator: Discriminator | None = None
+    # On a subtype: (discriminator property wire name, the value that selects this subtype).
+    discriminator_value: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -207,7 +207,10 @@ def _read_document(path: Path, label: str) -> Document:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(label, "E002", f"not UTF-8 text (byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        raise _fail(label, "E002", f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset "
+                    f"{exc.start}", line, column) from None
     builder = _Builder(label)
     try:
         loader = _Loader(text)

@@ -7,6 +7,9 @@ x-ms-* extensions). Everything after it reads the IR.
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,12 @@ EXCEPTION_ROLES = (
     ("5xx", "InternalServerError"),
 )
 _PRIMITIVES = ("string", "integer", "number", "boolean", "null")
+# What a Swagger 2.0 parameter (no `schema`) says about its type.
+_SWAGGER_PARAMETER_SCHEMA_KEYS = frozenset({
+    "type", "format", "enum", "items", "minLength", "maxLength", "pattern", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "x-ms-enum", "x-nullable",
+    "default",
+})
 
 
 def lower(spec: LoadedSpec) -> ir.Api:
@@ -61,25 +70,37 @@ class _Lowerer:
         self.py_names: dict[str, str] = {}  # definition name -> class name
         self.taken: set[str] = set()
         self.definitions: dict[str, ir.Definition] = {}
-        self.queue: list[_Pending] = []
+        self.queue: deque[_Pending] = deque()
         self.inline_guard: set[tuple[Path, str]] = set()
+        # Polymorphism: base definition -> its discriminator; subtype -> (property, value).
+        self.polymorphic: dict[str, ir.Discriminator] = {}
+        self.subtype_of: dict[str, tuple[str, str]] = {}
+        # Inline enums that x-ms-enum names: name -> (definition name, values).
+        self.ms_enums: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        info = spec.root.data.get("info")
+        info = info if isinstance(info, dict) else {}
+        self.prefix = str(info.get("x-codegen-package") or naming.snake_case(
+            str(info.get("title") or "API")))
+        self.client_names = set(naming.client_names(naming.pascal_case(self.prefix)))
 
     # ---- entry ----------------------------------------------------------------------------
 
     def run(self) -> ir.Api:
         root = self.spec.root
-        info = root.data.get("info") or {}
+        info = root.data.get("info")
+        info = info if isinstance(info, dict) else {}
         title = str(info.get("title") or "API")
         api_version = str(info.get("version") or "")
-        prefix = str(info.get("x-codegen-package") or naming.snake_case(title))
+        prefix = self.prefix
         self._register_named_schemas()
         while self.queue:
-            pending = self.queue.pop(0)
+            pending = self.queue.popleft()
             self.definitions[pending.name] = self._definition(pending)
         operations = self._operations()
         while self.queue:  # inline models met in operations
-            pending = self.queue.pop(0)
+            pending = self.queue.popleft()
             self.definitions[pending.name] = self._definition(pending)
+        self._check_alias_cycles()
         if any(d.level == "error" for d in self.diagnostics):
             raise SpecError(self.diagnostics)
         exception_taken = set(self.taken)
@@ -102,6 +123,46 @@ class _Lowerer:
             exception_names=exception_names,
         )
 
+    def _check_alias_cycles(self) -> None:
+        """A schema that is only a union or alias of itself has no values: `A = A | B`.
+
+        Recursion through an array, a map or an object is fine; directly it is not.
+        """
+        direct: dict[str, list[str]] = {}
+        for definition in self.definitions.values():
+            if isinstance(definition, ir.Alias):
+                direct[definition.name] = [
+                    n for n in _direct_names(definition.type)
+                    if isinstance(self.definitions.get(n), ir.Alias)]
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        for start in sorted(direct):
+            if start in state:
+                continue
+            stack = [(start, iter(direct[start]))]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(child) == 1:
+                    definition = self.definitions[child]
+                    cycle = [n for n, _ in stack][[n for n, _ in stack].index(child):]
+                    self._error(definition.pointer, "E103",
+                                "schema is defined only in terms of itself: "
+                                + " -> ".join([*cycle, child]),
+                                self._document_of(child))
+                elif child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(direct[child])))
+
+    def _document_of(self, name: str) -> Document | None:
+        for (path, _pointer), named in self.named.items():
+            if named == name:
+                return self.spec.documents.get(path)
+        return None
+
     def _error(self, pointer: str, code: str, message: str, document: Document | None = None) -> None:
         self.diagnostics.append(self.spec.diagnostic(pointer, code, message, document=document))
 
@@ -118,28 +179,125 @@ class _Lowerer:
         return sections
 
     def _register_named_schemas(self) -> None:
+        # Root first, then the other files by path; names sorted: the order of keys in the
+        # spec never changes a name.
         found: list[tuple[str, Document, str, Any]] = []
-        documents = [self.spec.root] + [d for d in self.spec.documents.values()
-                                        if d is not self.spec.root]
-        for document in documents:
+        others = sorted((d for d in self.spec.documents.values() if d is not self.spec.root),
+                        key=lambda d: str(d.path))
+        for document in [self.spec.root, *others]:
             for base, schemas in self._schema_sections(document):
-                for name, schema in schemas.items():
-                    found.append((name, document, join_pointer(base, name), schema))
+                for name in sorted(schemas):
+                    found.append((name, document, join_pointer(base, name), schemas[name]))
         names = [name for name, *_ in found]
         if len(set(names)) != len(names):  # the same name in two files: tell them apart
             counts: dict[str, int] = {}
+            used = set(names)
             renamed = []
             for name, document, pointer, schema in found:
                 counts[name] = counts.get(name, 0) + 1
-                key = name if counts[name] == 1 else f"{name}{counts[name]}"
+                key = name
+                if counts[name] > 1:
+                    key = naming.unique(f"{name}{counts[name]}", used)
                 renamed.append((key, document, pointer, schema))
             found = renamed
-        py_names = naming.definition_names([n for n, *_ in found], set(RUNTIME_PUBLIC_NAMES))
-        self.taken = set(RUNTIME_PUBLIC_NAMES) | set(py_names.values())
+        reserved = set(RUNTIME_PUBLIC_NAMES) | set(naming.MODULE_NAMES) | self.client_names
+        explicit = self._explicit_class_names(found, reserved)
+        py_names = naming.definition_names([n for n, *_ in found if n not in explicit],
+                                           reserved | set(explicit.values()))
+        py_names.update(explicit)
+        self.taken = reserved | set(py_names.values())
         for name, document, pointer, schema in found:
             self.named[(document.path, pointer)] = name
             self.py_names[name] = py_names[name]
             self.queue.append(_Pending(name, document, pointer, schema))
+            enum = self._enum_shape(schema, document, pointer)
+            if enum is not None and isinstance(schema, dict):
+                # An inline enum that x-ms-enum names after this definition is this definition.
+                x_ms_enum = schema.get("x-ms-enum")
+                ms_name = x_ms_enum.get("name") if isinstance(x_ms_enum, dict) else None
+                for key in (ms_name, name):
+                    if isinstance(key, str):
+                        self.ms_enums.setdefault(key, (name, tuple(enum[0])))
+        self._register_polymorphism(found)
+
+    def _explicit_class_names(self, found: list[tuple[str, Document, str, Any]],
+                              reserved: set[str]) -> dict[str, str]:
+        """Class names given by `x-ms-client-name` on schemas; two equal ones are an error."""
+        explicit: dict[str, str] = {}
+        owners: dict[str, str] = {}
+        for name, document, pointer, schema in found:
+            client_name = schema.get("x-ms-client-name") if isinstance(schema, dict) else None
+            if not isinstance(client_name, str):
+                continue
+            py = naming.pascal_case(client_name)
+            where = join_pointer(pointer, "x-ms-client-name")
+            if py in owners:
+                self._error(where, "E142", f"x-ms-client-name {client_name!r} gives the class "
+                            f"name {py!r}, which schema {owners[py]!r} already has", document)
+            elif py in reserved:
+                self._error(where, "E142", f"x-ms-client-name {client_name!r} gives the class "
+                            f"name {py!r}, which the generated package already uses", document)
+            else:
+                owners[py] = name
+                explicit[name] = py
+        return explicit
+
+    def _register_polymorphism(self, found: list[tuple[str, Document, str, Any]]) -> None:
+        """Bases with a discriminator and the subtypes that extend them through `allOf`."""
+        children: dict[str, list[tuple[str, Any]]] = {}
+        for name, document, pointer, schema in found:
+            if not isinstance(schema, dict) or not isinstance(schema.get("allOf"), list):
+                continue
+            for i, part in enumerate(schema["allOf"]):
+                if not (isinstance(part, dict) and isinstance(part.get("$ref"), str)):
+                    continue
+                resolved = self._deref(part, document, join_pointer(pointer, "allOf", i))
+                if resolved is None:
+                    continue
+                parent = self.named.get((resolved.document.path, resolved.pointer))
+                if parent is not None and parent != name:
+                    children.setdefault(parent, []).append((name, schema))
+        for name, document, pointer, schema in found:
+            if not isinstance(schema, dict) or "oneOf" in schema or "anyOf" in schema:
+                continue
+            raw = schema.get("discriminator")
+            explicit: Any
+            if isinstance(raw, str):  # Swagger 2.0
+                prop, explicit = raw, {}
+            elif isinstance(raw, dict) and isinstance(raw.get("propertyName"), str):
+                prop, explicit = raw["propertyName"], raw.get("mapping") or {}
+            else:
+                continue
+            mapping: dict[str, str] = {}
+            for value, ref in explicit.items() if isinstance(explicit, dict) else ():
+                target = self._mapping_target(ref, document, join_pointer(
+                    pointer, "discriminator", "mapping", value))
+                if target is not None and target != name:
+                    mapping.setdefault(str(value), target)
+            mapped = set(mapping.values())
+            for child, child_schema in children.get(name, ()):
+                value = child_schema.get("x-ms-discriminator-value")
+                if not isinstance(value, str):
+                    if child in mapped:
+                        continue
+                    value = child.rsplit("/", 1)[-1]
+                mapping.setdefault(value, child)
+            for value, child in mapping.items():
+                self.subtype_of.setdefault(child, (prop, value))
+            self.polymorphic[name] = ir.Discriminator(
+                property=prop, mapping=tuple(sorted(mapping.items())))
+
+    def _mapping_target(self, ref: Any, document: Document, pointer: str) -> str | None:
+        """The definition a discriminator mapping value names: a reference or a schema name."""
+        if not isinstance(ref, str):
+            return None
+        if "#" not in ref and "/" not in ref and "." not in ref:
+            base = "/definitions" if self.version == "2.0" else "/components/schemas"
+            ref = "#" + join_pointer(base, ref)
+        resolved = self._deref({"$ref": ref}, document, pointer)
+        if resolved is None:
+            return None
+        return self.named.get((resolved.document.path, resolved.pointer))
 
     def _synthesize(self, hint: str, document: Document, pointer: str, schema: Any) -> str:
         """Name an inline object schema, queue it for lowering and return its definition name."""
@@ -172,7 +330,8 @@ class _Lowerer:
         if enum is not None:
             values, open_, kind = enum
             return ir.Enum(name=pending.name, py_name=py_name, description=description,
-                           members=self._enum_members(schema, values), open=open_,
+                           members=self._enum_members(schema, values, document, pointer),
+                           open=open_,
                            value_kind=kind, pointer=pointer)
         if self._is_object(schema):
             return self._model(pending.name, py_name, description, schema, document, pointer)
@@ -207,34 +366,50 @@ class _Lowerer:
             if len(enums) == 1 and len(plain) + 1 == len(variants):
                 values = enums[0]["enum"]
                 open_ = open_ or bool(plain)
-        if not isinstance(values, list) or not values:
+        if not isinstance(values, list):
             return None
-        values = [v for v in values if v is not None]
+        values = list(dict.fromkeys(v for v in values if v is not None and not isinstance(
+            v, (dict, list))))  # unique, in spec order
+        if not values:
+            return None
         if all(isinstance(v, str) for v in values):
             return values, open_, "string"
         if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             return values, open_, "integer"
         return None
 
-    def _enum_members(self, schema: dict[str, Any], values: list[Any]) -> tuple[ir.EnumMember, ...]:
+    def _enum_members(self, schema: dict[str, Any], values: list[Any], document: Document,
+                      pointer: str) -> tuple[ir.EnumMember, ...]:
         descriptions: dict[str, str] = {}
         x_desc = schema.get("x-enum-descriptions")
         if isinstance(x_desc, dict):
             descriptions = {str(k): str(v) for k, v in x_desc.items()}
         x_ms_enum = schema.get("x-ms-enum")
         names: dict[str, str] = {}
-        if isinstance(x_ms_enum, dict):
-            for entry in x_ms_enum.get("values") or []:
+        taken: set[str] = set()
+        if isinstance(x_ms_enum, dict) and isinstance(x_ms_enum.get("values"), list):
+            owners: dict[str, str] = {}
+            for i, entry in enumerate(x_ms_enum["values"]):
                 if isinstance(entry, dict) and "value" in entry:
                     if entry.get("description"):
                         descriptions.setdefault(str(entry["value"]), str(entry["description"]))
-                    if entry.get("name"):
-                        names[str(entry["value"])] = str(entry["name"])
-        taken: set[str] = set()
+                    if isinstance(entry.get("name"), str) and entry["name"]:
+                        py = naming.constant_case(entry["name"])
+                        if py in owners and owners[py] != str(entry["value"]):
+                            self._error(join_pointer(pointer, "x-ms-enum", "values", i, "name"),
+                                        "E143", f"x-ms-enum name {entry['name']!r} gives the "
+                                        f"member name {py!r}, which value {owners[py]!r} "
+                                        "already has", document)
+                            continue
+                        owners[py] = str(entry["value"])
+                        names[str(entry["value"])] = py
+            taken = set(owners)
         members = []
         for value in values:
-            base = naming.constant_case(names.get(str(value), str(value)))
-            members.append(ir.EnumMember(value=value, py_name=naming.unique(base, taken),
+            explicit = names.get(str(value))
+            py = explicit if explicit is not None else naming.unique(
+                naming.constant_case(str(value)), taken)
+            members.append(ir.EnumMember(value=value, py_name=py,
                                          description=descriptions.get(str(value))))
         return tuple(members)
 
@@ -242,10 +417,11 @@ class _Lowerer:
                         seen: set[tuple[Path, str]]) -> tuple[list[tuple[str, Any, Document, str]],
                                                                set[str], Any]:
         """Properties (in order), required names and additionalProperties, merging allOf."""
-        properties: list[tuple[str, Any, Document, str]] = []
+        properties: dict[str, tuple[str, Any, Document, str]] = {}
         required: set[str] = set()
         additional: Any = schema.get("additionalProperties", None)
-        for i, part in enumerate(schema.get("allOf") or []):
+        all_of = schema.get("allOf")
+        for i, part in enumerate(all_of if isinstance(all_of, list) else []):
             part_pointer = join_pointer(pointer, "allOf", i)
             resolved = self._deref(part, document, part_pointer)
             if resolved is None or not isinstance(resolved.value, dict):
@@ -256,32 +432,58 @@ class _Lowerer:
             seen.add(key)
             props, req, add = self._collect_object(resolved.value, resolved.document,
                                                    resolved.pointer, seen)
-            properties += props
+            for prop in props:
+                properties[prop[0]] = prop
             required |= req
             if add is not None and additional is None:
                 additional = add
-        for name, prop in (schema.get("properties") or {}).items():
-            prop_pointer = join_pointer(pointer, "properties", name)
-            properties = [p for p in properties if p[0] != name]
-            properties.append((name, prop, document, prop_pointer))
+        own = schema.get("properties")
+        if isinstance(own, dict):
+            # A property declared here replaces one of the same name from allOf, and moves last.
+            for name, prop in own.items():
+                properties.pop(name, None)
+                properties[name] = (name, prop, document, join_pointer(pointer, "properties", name))
         if isinstance(schema.get("required"), list):
             required |= {str(r) for r in schema["required"]}
-        return properties, required, additional
+        return list(properties.values()), required, additional
 
     def _model(self, name: str, py_name: str, description: str | None, schema: dict[str, Any],
                document: Document, pointer: str) -> ir.Model:
         raw_properties, required, additional = self._collect_object(
             schema, document, pointer, {(document.path, pointer)})
         taken = set(naming.MODEL_MEMBER_NAMES)
+        explicit: dict[str, str] = {}  # wire name -> Python name given by x-ms-client-name
+        owners: dict[str, str] = {}
+        for wire, prop, prop_doc, prop_pointer in raw_properties:
+            client_name = prop.get("x-ms-client-name") if isinstance(prop, dict) else None
+            if not isinstance(client_name, str):
+                continue
+            py = naming.snake_case(client_name)
+            where = join_pointer(prop_pointer, "x-ms-client-name")
+            if py in owners:
+                self._error(where, "E140", f"x-ms-client-name {client_name!r} gives the Python "
+                            f"name {py!r}, which property {owners[py]!r} of {name!r} already has",
+                            prop_doc)
+            elif py in taken:
+                self._error(where, "E140", f"x-ms-client-name {client_name!r} gives the Python "
+                            f"name {py!r}, which every generated model already uses", prop_doc)
+            else:
+                owners[py] = wire
+                explicit[wire] = py
+        taken |= set(explicit.values())
+        subtype = self.subtype_of.get(name)
         properties = []
         for wire, prop, prop_doc, prop_pointer in raw_properties:
             prop_schema = prop if isinstance(prop, dict) else {}
-            client_name = prop_schema.get("x-ms-client-name")
-            py = naming.unique(naming.snake_case(str(client_name or wire)), taken)
+            py = explicit.get(wire) or naming.unique(naming.snake_case(wire), taken)
             prop_type = self._type(prop, prop_doc, prop_pointer, name + naming.pascal_case(wire))
+            is_required = wire in required
+            if subtype is not None and subtype[0] == wire:
+                # A subtype of a polymorphic base: its discriminator holds exactly its value.
+                prop_type, is_required = ir.LiteralType(values=(subtype[1],)), True
             default = prop_schema.get("default", _NO_DEFAULT)
             properties.append(ir.Property(
-                name=wire, py_name=py, type=prop_type, required=wire in required,
+                name=wire, py_name=py, type=prop_type, required=is_required,
                 description=_text(prop_schema.get("description")),
                 default=None if default is _NO_DEFAULT else _json(default),
                 read_only=prop_schema.get("readOnly") is True,
@@ -294,8 +496,12 @@ class _Lowerer:
             additional_type = self._type(additional, document,
                                          join_pointer(pointer, "additionalProperties"),
                                          name + "Value")
-        return ir.Model(name=name, py_name=py_name, description=description,
-                        properties=tuple(properties), additional=additional_type, pointer=pointer)
+        return ir.Model(
+            name=name, py_name=py_name, description=description,
+            properties=tuple(properties), additional=additional_type, pointer=pointer,
+            discriminator=self.polymorphic.get(name),
+            discriminator_value=subtype if subtype is not None and any(
+                p.name == subtype[0] for p in properties) else None)
 
     # ---- types ----------------------------------------------------------------------------
 
@@ -318,6 +524,8 @@ class _Lowerer:
             key = (resolved.document.path, resolved.pointer)
             if key in self.named:
                 target: ir.TypeRef = ir.NamedType(name=self.named[key])
+                if self._is_nullable(resolved.value):  # a nullable named schema
+                    target = _nullable(target)
             elif key in self.inline_guard:
                 # A recursive inline schema: name it so the recursion has something to refer to.
                 target = ir.NamedType(name=self._synthesize(
@@ -332,8 +540,14 @@ class _Lowerer:
         result = self._type_core(schema, document, pointer, hint)
         return _nullable(result) if self._is_nullable(schema) else result
 
-    def _is_nullable(self, schema: dict[str, Any]) -> bool:
-        return schema.get("nullable") is True or schema.get("x-nullable") is True
+    def _is_nullable(self, schema: Any) -> bool:
+        """Null allowed, in any of the three spellings (3.0, Swagger 2.0 and 3.1)."""
+        if not isinstance(schema, dict):
+            return False
+        if schema.get("nullable") is True or schema.get("x-nullable") is True:
+            return True
+        return _type_list_has_null(schema) or (
+            isinstance(schema.get("enum"), list) and None in schema["enum"])
 
     def _type_core(self, schema: dict[str, Any], document: Document, pointer: str,
                    hint: str) -> ir.TypeRef:
@@ -346,12 +560,24 @@ class _Lowerer:
         enum = self._enum_shape(schema, document, pointer)
         if enum is not None:
             values, open_, kind = enum
+            x_ms_enum = schema.get("x-ms-enum")
+            ms_name = x_ms_enum.get("name") if isinstance(x_ms_enum, dict) else None
+            if isinstance(ms_name, str) and naming.pascal_case(ms_name) != "Model":
+                # Swagger's inline enum with a name: one definition, however often repeated.
+                known = self.ms_enums.get(ms_name)
+                if known is not None and known[1] == tuple(values):
+                    return ir.NamedType(name=known[0])
+                name = self._synthesize(ms_name, document, pointer, schema)
+                self.ms_enums.setdefault(ms_name, (name, tuple(values)))
+                return ir.NamedType(name=name)
             if open_:
                 return ir.PrimitiveType(kind=kind)  # type: ignore[arg-type]
-            nullable = None in (schema.get("enum") or []) or _type_list_has_null(schema)
-            return ir.LiteralType(values=tuple(values) + ((None,) if nullable else ()))
+            return ir.LiteralType(values=tuple(values))
         if "const" in schema:
-            return ir.LiteralType(values=(schema["const"],))
+            const = schema["const"]
+            if const is None or isinstance(const, (str, int, bool)):
+                return ir.LiteralType(values=(const,))
+            return ir.PrimitiveType(kind="number") if isinstance(const, float) else ir.AnyType()
         for keyword in ("oneOf", "anyOf"):
             variants = schema.get(keyword)
             if isinstance(variants, list) and variants:
@@ -362,6 +588,8 @@ class _Lowerer:
             for k in kind:
                 variants_types.append(self._single_type({**schema, "type": k}, document,
                                                         pointer, hint))
+            if not variants_types:
+                return ir.AnyType()
             return variants_types[0] if len(variants_types) == 1 else _flatten_union(
                 variants_types, None)
         return self._single_type(schema, document, pointer, hint)
@@ -373,16 +601,21 @@ class _Lowerer:
         discriminator = None
         raw = schema.get("discriminator")
         if isinstance(raw, dict) and isinstance(raw.get("propertyName"), str):
-            mapping = []
-            for value, ref in (raw.get("mapping") or {}).items():
-                resolved = self._deref({"$ref": ref}, document, join_pointer(
+            mapping: dict[str, str] = {}
+            explicit = raw.get("mapping")
+            for value, ref in explicit.items() if isinstance(explicit, dict) else ():
+                target = self._mapping_target(ref, document, join_pointer(
                     pointer, "discriminator", "mapping", value))
-                if resolved is not None:
-                    key = (resolved.document.path, resolved.pointer)
-                    if key in self.named:
-                        mapping.append((str(value), self.named[key]))
+                if target is not None:
+                    mapping.setdefault(str(value), target)
+            # Variants the mapping leaves out are selected by their schema's name.
+            mapped = set(mapping.values())
+            for variant in lowered:
+                if isinstance(variant, ir.NamedType) and variant.name not in mapped:
+                    value = self.subtype_of.get(variant.name, ("", variant.name))[1]
+                    mapping.setdefault(value, variant.name)
             discriminator = ir.Discriminator(property=raw["propertyName"],
-                                             mapping=tuple(mapping))
+                                             mapping=tuple(mapping.items()))
         return _flatten_union(lowered, discriminator)
 
     def _single_type(self, schema: dict[str, Any], document: Document, pointer: str,
@@ -396,11 +629,11 @@ class _Lowerer:
                 format=_str_or_none(schema.get("format")),
                 min_length=_int_or_none(schema.get("minLength")),
                 max_length=_int_or_none(schema.get("maxLength")),
-                pattern=_str_or_none(schema.get("pattern")),
+                pattern=self._pattern(schema.get("pattern"), document, pointer),
                 minimum=_num_or_none(schema.get("minimum")),
                 maximum=_num_or_none(schema.get("maximum")),
-                exclusive_minimum=_num_or_none(schema.get("exclusiveMinimum")),
-                exclusive_maximum=_num_or_none(schema.get("exclusiveMaximum")),
+                exclusive_minimum=_exclusive(schema, "exclusiveMinimum", "minimum"),
+                exclusive_maximum=_exclusive(schema, "exclusiveMaximum", "maximum"),
             )
         if kind == "array" or "items" in schema:
             items = schema.get("items")
@@ -421,6 +654,20 @@ class _Lowerer:
             return ir.PrimitiveType(kind="string", format="binary")
         return ir.AnyType()
 
+    def _pattern(self, pattern: Any, document: Document, pointer: str) -> str | None:
+        """A `pattern` the generated code can check; one Python cannot compile is not checked."""
+        if not isinstance(pattern, str):
+            return None
+        try:
+            re.compile(pattern)
+        except (re.error, RecursionError, OverflowError) as exc:
+            self.diagnostics.append(self.spec.diagnostic(
+                join_pointer(pointer, "pattern"), "W202",
+                f"pattern {pattern!r} is not a regular expression Python accepts ({exc}); "
+                "values are not checked against it", document=document, level="warning"))
+            return None
+        return pattern
+
     # ---- operations -----------------------------------------------------------------------
 
     def _operations(self) -> tuple[ir.Operation, ...]:
@@ -429,17 +676,17 @@ class _Lowerer:
         method_taken = {"close", "with_raw_response"}
         paths = root.data.get("paths") or {}
         for path in sorted(paths):
-            item = paths[path]
-            if not isinstance(item, dict):
+            resolved = self._deref(paths[path], root, join_pointer("/paths", path))
+            if resolved is None or not isinstance(resolved.value, dict):
                 continue
-            item_pointer = join_pointer("/paths", path)
+            item = resolved.value
             for method in sorted(m for m in HTTP_METHODS if isinstance(item.get(m), dict)):
-                operations.append(self._operation(path, method, item, item_pointer, method_taken))
+                operations.append(self._operation(path, method, item, resolved, method_taken))
         return tuple(operations)
 
-    def _operation(self, path: str, method: str, item: dict[str, Any], item_pointer: str,
+    def _operation(self, path: str, method: str, item: dict[str, Any], item_at: Resolved,
                    method_taken: set[str]) -> ir.Operation:
-        root = self.spec.root
+        document, item_pointer = item_at.document, item_at.pointer
         op = item[method]
         pointer = join_pointer(item_pointer, method)
         op_id = str(op.get("operationId") or naming.pascal_case(f"{method} {path}"))
@@ -447,8 +694,8 @@ class _Lowerer:
         raw_params: dict[tuple[str, str], tuple[dict[str, Any], Document, str]] = {}
         body: ir.RequestBody | None = None
         for params, base in ((item.get("parameters"), item_pointer), (op.get("parameters"), pointer)):
-            for i, raw in enumerate(params or []):
-                resolved = self._deref(raw, root, join_pointer(base, "parameters", i))
+            for i, raw in enumerate(params if isinstance(params, list) else []):
+                resolved = self._deref(raw, document, join_pointer(base, "parameters", i))
                 if resolved is None or not isinstance(resolved.value, dict):
                     continue
                 value = resolved.value
@@ -456,29 +703,49 @@ class _Lowerer:
                     value, resolved.document, resolved.pointer)
         hint = naming.pascal_case(op_id)
         # Swagger 2.0 puts the body among the parameters.
-        for (location, _name), (value, document, ppointer) in list(raw_params.items()):
+        for (location, _name), (value, param_doc, ppointer) in list(raw_params.items()):
             if location == "body":
                 del raw_params[(location, _name)]
                 body = ir.RequestBody(
-                    type=self._type(value.get("schema"), document, join_pointer(ppointer, "schema"),
-                                    hint + "Body"),
+                    type=self._type(value.get("schema"), param_doc,
+                                    join_pointer(ppointer, "schema"), hint + "Body"),
                     required=value.get("required") is True,
                     media_type="application/json",
                     description=_text(value.get("description")), pointer=ppointer)
         request_body = op.get("requestBody")
         if request_body is not None:
-            resolved = self._deref(request_body, root, join_pointer(pointer, "requestBody"))
+            resolved = self._deref(request_body, document, join_pointer(pointer, "requestBody"))
             if resolved is not None and isinstance(resolved.value, dict):
                 body = self._request_body(resolved, hint)
-        body_field_names: list[tuple[str, str]] = []
+        # Keyword names: x-ms-client-name first (two equal ones are an error), then the body's
+        # fields, then the other parameters, each made unique.
         kwarg_taken = set(naming.CLIENT_CALL_NAMES)
+        explicit: dict[tuple[str, str], str] = {}
+        owners: dict[str, str] = {}
+        for key, (value, param_doc, ppointer) in raw_params.items():
+            client_name = value.get("x-ms-client-name")
+            if key[0] not in ("query", "header", "path") or not isinstance(client_name, str):
+                continue
+            py = naming.snake_case(client_name)
+            where = join_pointer(ppointer, "x-ms-client-name")
+            if py in owners:
+                self._error(where, "E141", f"x-ms-client-name {client_name!r} gives the Python "
+                            f"name {py!r}, which parameter {owners[py]!r} already has", param_doc)
+            elif py in kwarg_taken:
+                self._error(where, "E141", f"x-ms-client-name {client_name!r} gives the Python "
+                            f"name {py!r}, which every generated method already uses", param_doc)
+            else:
+                owners[py] = key[1]
+                explicit[key] = py
+        kwarg_taken |= set(explicit.values())
+        body_field_names: list[tuple[str, str]] = []
         if body is not None and isinstance(body.type, ir.NamedType):
             definition = self.definitions.get(body.type.name)
             if isinstance(definition, ir.Model):
                 for prop in definition.properties:
                     body_field_names.append((prop.name, naming.unique(prop.py_name, kwarg_taken)))
         parameters = []
-        for (location, name), (value, document, ppointer) in raw_params.items():
+        for (location, name), (value, param_doc, ppointer) in raw_params.items():
             if location not in ("query", "header", "path"):
                 continue
             role: ir.ParameterRole = "plain"
@@ -487,23 +754,22 @@ class _Lowerer:
             elif location == "header" and name.lower() == "extra-parameters":
                 role = "extra_parameters"
             schema = value.get("schema", {k: v for k, v in value.items()
-                                          if k in ("type", "format", "enum", "items",
-                                                   "minLength", "maxLength", "x-ms-enum")})
-            client_name = value.get("x-ms-client-name")
+                                          if k in _SWAGGER_PARAMETER_SCHEMA_KEYS})
+            py = explicit.get((location, name)) or naming.unique(naming.snake_case(name),
+                                                                 kwarg_taken)
             parameters.append(ir.Parameter(
-                name=name, py_name=naming.unique(naming.snake_case(str(client_name or name)),
-                                                 kwarg_taken),
+                name=name, py_name=py,
                 location=location,  # type: ignore[arg-type]
-                type=self._type(schema, document, join_pointer(ppointer, "schema"),
+                type=self._type(schema, param_doc, join_pointer(ppointer, "schema"),
                                 hint + naming.pascal_case(name)),
                 required=value.get("required") is True or location == "path",
                 description=_text(value.get("description")), role=role, pointer=ppointer))
-        responses = self._responses(op, pointer, hint)
+        responses = self._responses(op, document, pointer, hint)
         return ir.Operation(
             operation_id=op_id, py_name=py_name, method=method.upper(), path=path,
             summary=_text(op.get("summary")), description=_text(op.get("description")),
             parameters=tuple(parameters), body=body, body_field_names=tuple(body_field_names),
-            responses=responses, examples=self._examples(op, pointer, body, responses),
+            responses=responses, examples=self._examples(op, document, pointer, body, responses),
             pointer=pointer)
 
     def _request_body(self, resolved: Resolved, hint: str) -> ir.RequestBody | None:
@@ -521,8 +787,8 @@ class _Lowerer:
             document=resolved.document, level="warning"))
         return None
 
-    def _responses(self, op: dict[str, Any], pointer: str, hint: str) -> tuple[ir.Response, ...]:
-        root = self.spec.root
+    def _responses(self, op: dict[str, Any], root: Document, pointer: str,
+                   hint: str) -> tuple[ir.Response, ...]:
         result = []
         for status, raw in (op.get("responses") or {}).items():
             resolved = self._deref(raw, root, join_pointer(pointer, "responses", status))
@@ -555,33 +821,40 @@ class _Lowerer:
                                       type=body_type, headers=tuple(headers), pointer=rpointer))
         return tuple(sorted(result, key=lambda r: _status_order(r.status)))
 
-    def _examples(self, op: dict[str, Any], pointer: str, body: ir.RequestBody | None,
+    def _examples(self, op: dict[str, Any], root: Document, pointer: str,
+                  body: ir.RequestBody | None,
                   responses: tuple[ir.Response, ...]) -> tuple[ir.Example, ...]:
-        root = self.spec.root
         requests: dict[str, tuple[str | None, Any, str]] = {}
-        if body is not None:
-            body_value = self._deref(op.get("requestBody"), root, join_pointer(pointer, "requestBody"))
-            media = ((body_value.value.get("content") or {}).get(body.media_type)
-                     if body_value is not None and isinstance(body_value.value, dict) else None)
-            if isinstance(media, dict):
-                for name, example in (media.get("examples") or {}).items():
-                    resolved = self._deref(example, root, join_pointer(
+        if body is not None and op.get("requestBody") is not None:
+            body_value = self._deref(op["requestBody"], root, join_pointer(pointer, "requestBody"))
+            content = (body_value.value.get("content")
+                       if body_value is not None and isinstance(body_value.value, dict) else None)
+            media = content.get(body.media_type) if isinstance(content, dict) else None
+            if body_value is not None and isinstance(media, dict) and isinstance(
+                    media.get("examples"), dict):
+                for name, example in media["examples"].items():
+                    resolved = self._deref(example, body_value.document, join_pointer(
                         body.pointer, "content", body.media_type, "examples", name))
                     if resolved is not None and isinstance(resolved.value, dict):
                         requests[name] = (_text(resolved.value.get("summary")),
                                           resolved.value.get("value"), resolved.pointer)
         answers: dict[str, tuple[str, Any]] = {}
-        for response in responses:
-            resolved = self._deref({"$ref": "#" + response.pointer}, root, response.pointer)
-            if resolved is None:
+        raw_responses = op.get("responses")
+        raw_responses = raw_responses if isinstance(raw_responses, dict) else {}
+        for status in sorted(raw_responses, key=lambda s: _status_order(str(s))):
+            resolved = self._deref(raw_responses[status], root,
+                                   join_pointer(pointer, "responses", status))
+            if resolved is None or not isinstance(resolved.value, dict):
                 continue
-            for media_type, media in (resolved.value.get("content") or {}).items():
-                if not is_json_media_type(media_type) or not isinstance(media, dict):
+            content = resolved.value.get("content")
+            for media_type, media in (content.items() if isinstance(content, dict) else ()):
+                if not is_json_media_type(media_type) or not isinstance(media, dict) or (
+                        not isinstance(media.get("examples"), dict)):
                     continue
-                for name, example in (media.get("examples") or {}).items():
-                    ex = self._deref(example, root, response.pointer)
+                for name, example in media["examples"].items():
+                    ex = self._deref(example, resolved.document, resolved.pointer)
                     if ex is not None and isinstance(ex.value, dict) and name not in answers:
-                        answers[name] = (response.status, ex.value.get("value"))
+                        answers[name] = (str(status), ex.value.get("value"))
         examples = []
         for name in sorted(set(requests) | set(answers)):
             summary, request, example_pointer = requests.get(name, (None, None, pointer))
@@ -654,23 +927,33 @@ def _status_order(status: str) -> tuple[int, str]:
 
 
 def _nullable(t: ir.TypeRef) -> ir.TypeRef:
+    if isinstance(t, ir.LiteralType):
+        return t if None in t.values else ir.LiteralType(values=(*t.values, None))
     return _flatten_union([t, ir.PrimitiveType(kind="null")], None)
 
 
 def _flatten_union(variants: list[ir.TypeRef],
                    discriminator: ir.Discriminator | None) -> ir.TypeRef:
-    flat: list[ir.TypeRef] = []
+    flat: dict[ir.TypeRef, None] = {}  # ordered and linear: IR nodes are hashable
     for variant in variants:
         inner = variant.variants if isinstance(variant, ir.UnionType) and (
             variant.discriminator is None) else (variant,)
         for t in inner:
-            if t not in flat:
-                flat.append(t)
+            flat[t] = None
     if any(isinstance(t, ir.AnyType) for t in flat):
         return ir.AnyType()
     if len(flat) == 1:
-        return flat[0]
+        return next(iter(flat))
     return ir.UnionType(variants=tuple(flat), discriminator=discriminator)
+
+
+def _direct_names(t: ir.TypeRef) -> list[str]:
+    """Definitions a type is made of directly: not through an array, a map or an object."""
+    if isinstance(t, ir.NamedType):
+        return [t.name]
+    if isinstance(t, ir.UnionType):
+        return [name for variant in t.variants for name in _direct_names(variant)]
+    return []
 
 
 def _type_list_has_null(schema: dict[str, Any]) -> bool:
@@ -698,4 +981,14 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _num_or_none(value: Any) -> int | float | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # `inf` has no literal in Python source
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _exclusive(schema: dict[str, Any], keyword: str, bound: str) -> int | float | None:
+    """3.1 writes `exclusiveMinimum: 5`; 3.0 and Swagger 2.0 `minimum: 5, exclusiveMinimum: true`."""
+    value = schema.get(keyword)
+    if value is True:
+        return _num_or_none(schema.get(bound))
+    return _num_or_none(value)

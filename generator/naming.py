@@ -16,10 +16,20 @@ _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Names a model's own members use: a property with one of these names is renamed.
 # Builtin type names are taken too: a field called `int` would shadow the annotation `int`.
 MODEL_MEMBER_NAMES = frozenset({"to_dict", "from_dict", "validate", "additional_properties",
-                                "int", "str", "float", "bool", "list", "dict", "bytes"})
-# Keyword arguments every generated client method takes besides the body's fields.
+                                "int", "str", "float", "bool", "list", "dict", "bytes", "self"})
+# Keyword arguments every generated client method takes besides the body's fields, and the
+# names its body and annotations use (a keyword argument must not shadow them).
 CLIENT_CALL_NAMES = frozenset({"self", "body", "extra_headers", "extra_query", "timeout",
-                               "max_retries", "extra_body"})
+                               "max_retries", "extra_body", "parts", "result", "httpx", "json",
+                               "uuid", "dataclasses"})
+# Names that the generated modules define or import beside the spec's classes: a schema
+# never gets one of them as its class name.
+MODULE_NAMES = frozenset({
+    "API_VERSION", "NOT_GIVEN", "NotGiven", "RequestContext", "ServiceError", "Model",
+    "FieldError", "ValidationError", "ASGIApp", "Authenticator", "Scope", "Message", "Receive",
+    "Send", "Mapping", "MutableMapping", "Awaitable", "Callable", "Iterable", "Sequence", "Any",
+    "TracebackType", "HTTPStatus", "TYPE_CHECKING", "USER_AGENT", "DEFAULT_TIMEOUT",
+})
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -58,6 +68,12 @@ def constant_case(text: str) -> str:
     if keyword.iskeyword(name):
         name += "_"
     return name
+
+
+def client_names(class_prefix: str) -> frozenset[str]:
+    """The public class names a package derives from its prefix (`ModelInferenceClient`, ...)."""
+    return frozenset({f"{class_prefix}Client", f"Async{class_prefix}Client",
+                      f"{class_prefix}Service"})
 
 
 def unique(candidate: str, taken: set[str]) -> str:

@@ -62,7 +62,10 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
     diagnostics += _references(spec)
     if version == "3.1":
         diagnostics += _schema_objects_3_1(spec)
+    diagnostics += _schemas_in_other_files(spec, version)
     diagnostics += _operations(spec, version)
+    diagnostics += _security(spec, version)
+    diagnostics += _extensions_and_discriminators(spec, version)
     if not any(d.level == "error" for d in diagnostics) and version == "3.1":
         diagnostics += _examples_3_1(spec)
     return _sorted_unique(diagnostics)
@@ -82,12 +85,73 @@ def _error_message(error: ValidationError) -> str:
 
 
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
-    """The most relevant error under a oneOf/anyOf failure, which alone says little."""
-    if error.context:
-        best = best_match(error.context)
-        yield from _leaf_errors(best)
-    else:
+    """The errors that say what is wrong under a oneOf/anyOf failure, which alone says little.
+
+    Of the alternatives, a Reference Object is left out when the value has no `$ref` (else
+    every schema problem would read "'$ref' is a required property"); of the rest, the one
+    that best_match ranks first, with every error it has.
+    """
+    if not error.context:
         yield error
+        return
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else None,
+                            []).append(sub)
+    candidates = {key: errors for key, errors in branches.items()
+                  if not _wants_a_reference(errors, error.instance)} or branches
+    # The alternatives told apart by one property's value (a parameter's `in`): when the value
+    # fits none of them, say that alone, with every value allowed.
+    merged = _merged_enum_error(list(candidates.values()))
+    if merged is not None:
+        yield merged
+        return
+    ranked = sorted(candidates.items(), key=lambda item: _branch_rank(item[1]))
+    best_rank = _branch_rank(ranked[0][1])
+    best = best_match(sub for key, errors in ranked if _branch_rank(errors) == best_rank
+                      for sub in errors)
+    key = best.relative_schema_path[0] if best.relative_schema_path else None
+    for sub in candidates.get(key, [best]):
+        yield from _leaf_errors(sub)
+
+
+def _branch_rank(errors: list[ValidationError]) -> tuple[bool, int]:
+    """Alternatives whose own properties have the wrong fixed value fit worst; then the one
+    with the fewest problems fits best."""
+    wrong_value = any(e.validator in ("enum", "const") and len(e.relative_path) == 1
+                      for e in errors)
+    return wrong_value, len(errors)
+
+
+def _merged_enum_error(branches: list[list[ValidationError]]) -> ValidationError | None:
+    if len(branches) < 2:
+        return None
+    common: set[tuple[Any, ...]] | None = None
+    for errors in branches:
+        paths = {tuple(e.relative_path) for e in errors
+                 if e.validator in ("enum", "const") and len(e.relative_path) == 1}
+        common = paths if common is None else common & paths
+    if not common:
+        return None
+    path = min(common, key=str)
+    allowed: list[Any] = []
+    first: ValidationError | None = None
+    for errors in branches:
+        for e in errors:
+            if tuple(e.relative_path) == path and e.validator in ("enum", "const"):
+                first = first or e
+                values = e.validator_value if e.validator == "enum" else [e.validator_value]
+                allowed += [v for v in values if v not in allowed]
+    assert first is not None
+    return ValidationError(f"{first.instance!r} is not one of {allowed!r}",
+                           path=first.absolute_path, validator="enum",
+                           validator_value=allowed, instance=first.instance)
+
+
+def _wants_a_reference(errors: list[ValidationError], instance: Any) -> bool:
+    return isinstance(instance, dict) and "$ref" not in instance and any(
+        e.validator == "required" and "$ref" in (e.validator_value or ()) and not e.path
+        for e in errors)
 
 
 def _against_official_schema(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
@@ -155,10 +219,16 @@ _PATH_PARAM = re.compile(r"{([^{}]+)}")
 
 def _operations(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
     seen_ids: dict[str, str] = {}
-    for path, item in (spec.root.data.get("paths") or {}).items():
+    paths = spec.root.data.get("paths")
+    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+        try:  # a path item may be a reference
+            resolved = spec.deref(item, spec.root, join_pointer("/paths", path))
+        except SpecError:
+            continue  # reported by _references
+        item, document = resolved.value, resolved.document
         if not isinstance(item, dict):
             continue
-        item_pointer = join_pointer("/paths", path)
+        item_pointer = resolved.pointer
         templated = _PATH_PARAM.findall(path)
         for method in HTTP_METHODS:
             operation = item.get(method)
@@ -170,30 +240,196 @@ def _operations(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
                 if op_id in seen_ids:
                     yield spec.diagnostic(join_pointer(pointer, "operationId"), "E110",
                                           f"duplicate operationId {op_id!r} "
-                                          f"(first used at #{seen_ids[op_id]})")
+                                          f"(first used at #{seen_ids[op_id]})",
+                                          document=document)
                 else:
                     seen_ids[op_id] = join_pointer(pointer, "operationId")
             declared: set[str] = set()
             for parameters, base in ((item.get("parameters"), item_pointer),
                                      (operation.get("parameters"), pointer)):
-                for i, parameter in enumerate(parameters or []):
+                level: dict[tuple[str, str], int] = {}
+                for i, parameter in enumerate(parameters if isinstance(parameters, list) else []):
                     try:
-                        value = spec.deref(parameter, spec.root,
+                        value = spec.deref(parameter, document,
                                            join_pointer(base, "parameters", i)).value
                     except SpecError:
                         continue  # reported by _references
-                    if isinstance(value, dict) and value.get("in") == "path":
+                    if not isinstance(value, dict):
+                        continue
+                    key = (str(value.get("in")), str(value.get("name")))
+                    if key in level:
+                        yield spec.diagnostic(
+                            join_pointer(base, "parameters", i), "E113",
+                            f"parameter {key[1]!r} in {key[0]} is declared twice (first at "
+                            f"#{join_pointer(base, 'parameters', level[key])})",
+                            document=document)
+                    level.setdefault(key, i)
+                    if value.get("in") == "path":
                         name = value.get("name")
                         declared.add(str(name))
                         if name not in templated:
                             yield spec.diagnostic(
                                 join_pointer(base, "parameters", i), "E112",
-                                f"path parameter {name!r} does not appear in the path {path!r}")
+                                f"path parameter {name!r} does not appear in the path {path!r}",
+                                document=document)
             for name in templated:
                 if name not in declared:
                     yield spec.diagnostic(pointer, "E111",
                                           f"path template {path!r} uses {{{name}}}, "
-                                          "which no parameter declares")
+                                          "which no parameter declares", document=document)
+
+
+def _security(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
+    """Every security requirement names a scheme the spec defines."""
+    data = spec.root.data
+    if version == "2.0":
+        schemes = data.get("securityDefinitions")
+    else:
+        components = data.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    defined = set(schemes) if isinstance(schemes, dict) else set()
+    requirements: list[tuple[str, Any]] = [("/security", data.get("security"))]
+    paths = data.get("paths")
+    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if isinstance(operation, dict):
+                requirements.append((join_pointer("/paths", path, method, "security"),
+                                     operation.get("security")))
+    for pointer, requirement in requirements:
+        for i, alternative in enumerate(requirement if isinstance(requirement, list) else []):
+            for name in alternative if isinstance(alternative, dict) else ():
+                if name not in defined:
+                    yield spec.diagnostic(join_pointer(pointer, i, name), "E114",
+                                          f"security requirement names {name!r}, which is not "
+                                          "a defined security scheme")
+
+
+def _walk(data: Any, pointer: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object of a document with its pointer: not example payloads, and not the maps
+    whose keys are names (`properties`, `paths`, ...), whose keys say nothing themselves."""
+    stack: list[tuple[str, Any, bool]] = [(pointer, data, False)]
+    while stack:
+        where, value, names = stack.pop()
+        if isinstance(value, dict):
+            if not names:
+                yield where, value
+            stack.extend((join_pointer(where, k), v, not names and k in _NAME_MAPS)
+                         for k, v in reversed(value.items())
+                         if isinstance(v, (dict, list)) and (names or k not in _EXAMPLE_KEYS))
+        elif isinstance(value, list):
+            stack.extend((join_pointer(where, i), v, False)
+                         for i, v in reversed(list(enumerate(value)))
+                         if isinstance(v, (dict, list)))
+
+
+_EXAMPLE_KEYS = frozenset({"example", "examples", "x-ms-examples", "default", "enum", "const"})
+_NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs", "schemas",
+                        "paths", "responses", "parameters", "securitySchemes", "headers",
+                        "content", "links", "callbacks", "variables", "scopes", "encoding",
+                        "mapping", "securityDefinitions", "requestBodies", "webhooks",
+                        "pathItems", "dependentSchemas"})
+
+
+def _extensions_and_discriminators(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
+    """Azure's x-ms-* names must be usable, and a discriminator must name a property."""
+    for document in spec.documents.values():
+        for pointer, node in _walk(document.data):
+            for key in ("x-ms-client-name", "x-ms-discriminator-value"):
+                if key in node and not (isinstance(node[key], str) and node[key].strip()):
+                    yield spec.diagnostic(join_pointer(pointer, key), "E151",
+                                          f"{key} must be a non-empty string, not "
+                                          f"{node[key]!r}"[:300], document=document)
+            raw = node.get("discriminator")
+            if raw is None:
+                continue
+            if isinstance(raw, str):
+                name = raw
+            elif isinstance(raw, dict) and isinstance(raw.get("propertyName"), str):
+                name = raw["propertyName"]
+                mapping = raw.get("mapping")
+                for value, ref in (mapping.items() if isinstance(mapping, dict) else ()):
+                    if not isinstance(ref, str):
+                        continue
+                    if "#" not in ref and "/" not in ref and "." not in ref:
+                        ref = "#/components/schemas/" + ref
+                    if spec.resolve_ref(ref, document) is None:
+                        yield spec.diagnostic(
+                            join_pointer(pointer, "discriminator", "mapping", value), "E104",
+                            f"discriminator mapping {value!r} names {ref!r}, which does not "
+                            "resolve", document=document)
+                if "oneOf" in node or "anyOf" in node:
+                    continue
+            else:
+                continue
+            if name not in _property_names(spec, document, node, set()):
+                yield spec.diagnostic(join_pointer(pointer, "discriminator"), "E150",
+                                      f"discriminator property {name!r} is not a property of "
+                                      "this schema", document=document)
+
+
+def _property_names(spec: LoadedSpec, document: Document, schema: dict[str, Any],
+                    seen: set[int]) -> set[str]:
+    """Property names of a schema, its allOf parts included."""
+    if id(schema) in seen:
+        return set()
+    seen.add(id(schema))
+    names = set(schema.get("properties") or {}) if isinstance(
+        schema.get("properties"), dict) else set()
+    for i, part in enumerate(schema.get("allOf") if isinstance(schema.get("allOf"), list) else []):
+        try:
+            resolved = spec.deref(part, document, "")
+        except SpecError:
+            continue
+        if isinstance(resolved.value, dict):
+            names |= _property_names(spec, resolved.document, resolved.value, seen)
+    return names
+
+
+def _schemas_in_other_files(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
+    """The official schema checks only the root file: check the schemas other files hold."""
+    validator = _schema_object_validator(version)
+    for document in spec.documents.values():
+        if document is spec.root:
+            continue
+        sections = []
+        components = document.data.get("components")
+        if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
+            sections.append(("/components/schemas", components["schemas"]))
+        for key in ("definitions", "$defs"):
+            if isinstance(document.data.get(key), dict):
+                sections.append(("/" + key, document.data[key]))
+        if not sections and _looks_like_schema(document.data):
+            sections.append(("", {"": document.data}))
+        for base, schemas in sections:
+            for name, schema in schemas.items():
+                pointer = join_pointer(base, name) if name else base
+                for error in validator.iter_errors(schema):
+                    for leaf in _leaf_errors(error):
+                        yield spec.diagnostic(join_pointer(pointer, *leaf.absolute_path), "E021",
+                                              f"invalid schema: {_error_message(leaf)}",
+                                              document=document)
+
+
+def _looks_like_schema(data: dict[str, Any]) -> bool:
+    return "openapi" not in data and "swagger" not in data and bool(
+        {"type", "properties", "allOf", "oneOf", "anyOf", "enum", "items", "$ref"} & set(data))
+
+
+@functools.cache
+def _schema_object_validator(version: str) -> Any:
+    """A validator for one Schema Object of the given OpenAPI version."""
+    if version == "3.1":
+        return jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    official = _official_schema(version)
+    definitions = official.get("definitions") or official.get("$defs") or {}
+    name = "Schema" if "Schema" in definitions else "schema"
+    key = "definitions" if "definitions" in official else "$defs"
+    schema = {**{k: v for k, v in official.items() if k not in ("properties", "required",
+                                                               "patternProperties",
+                                                               "additionalProperties")},
+              "$ref": f"#/{key}/{name}"}
+    return jsonschema.validators.validator_for(official)(schema)
 
 
 def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
