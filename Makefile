@@ -12,6 +12,7 @@ help:
 	@echo "make check     fail if generated/ differs from a fresh generation"
 	@echo "make test      run the whole test suite"
 	@echo "make lint      ruff and mypy --strict over the generator, tests and generated code"
+	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,13 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# A semantic diff of two specs, classified for clients and servers (markdown, or FORMAT=json).
+OLD ?= spec/2024-04-01-preview.yaml
+NEW ?= spec/2024-05-01-preview.yaml
+FORMAT ?= markdown
+diff: $(STAMP)
+	@$(PY) -m generator diff $(OLD) $(NEW) --format $(FORMAT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check generator tests

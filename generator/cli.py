@@ -105,12 +105,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from generator import diff
+
+    apis = []
+    failed = False
+    for path in (Path(args.old), Path(args.new)):
+        try:
+            api, _warnings = build_api(path)
+        except SpecError as exc:
+            _report(exc.diagnostics)
+            failed = True
+            continue
+        apis.append((api, diff.locator(load(path))))
+    if failed:
+        return EXIT_BAD_SPEC
+    (old, locate_old), (new, locate_new) = apis
+    report = diff.diff(old, new, locate_old=locate_old, locate_new=locate_new)
+    if args.format == "json":
+        print(json.dumps(diff.to_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(diff.to_markdown(report), end="")
+    if args.fail_on_breaking and report.breaking:
+        return EXIT_DIFFERENT
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="python -m generator",
         description="Generate typed Python clients and ASGI server stubs for the Azure AI Model "
                     "Inference embeddings API from OpenAPI specs (3.1, 3.0 or Swagger 2.0).",
-        epilog="Exit codes: 0 success, 1 differences found (--check), 2 invalid spec.",
+        epilog="Exit codes: 0 success, 1 differences found (--check) or a breaking change "
+               "(diff --fail-on-breaking), 2 invalid spec.",
     )
     main_parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -134,6 +163,20 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("spec", nargs="*", metavar="FILE",
                        help="spec files (default: every spec in spec/)")
     check.set_defaults(handler=cmd_validate)
+
+    compare = commands.add_parser(
+        "diff", help="classify the changes between two specs, for review",
+        description="Compare two specs on their lowered form: every change to operations, "
+                    "parameters, bodies, schemas, responses and security, classified as breaking "
+                    "or not for clients and for servers (rules: README.md, 'Spec diffs'), and "
+                    "the public names of the generated packages that change.")
+    compare.add_argument("old", metavar="OLD", help="the old spec file")
+    compare.add_argument("new", metavar="NEW", help="the new spec file")
+    compare.add_argument("--format", choices=("markdown", "json"), default="markdown",
+                         help="output format (default: markdown)")
+    compare.add_argument("--fail-on-breaking", action="store_true",
+                         help="exit 1 when a change breaks clients or servers")
+    compare.set_defaults(handler=cmd_diff)
     return main_parser
 
 
