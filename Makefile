@@ -13,6 +13,8 @@ help:
 	@echo "make test      run the whole test suite"
 	@echo "make lint      ruff and mypy --strict over the generator, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
+	@echo "make serve     the 2024-05-01-preview server with the demo service on 127.0.0.1 [PORT=8000 API_KEY=demo-key]"
+	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +44,15 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The generated 2024-05-01-preview server with the demo service (examples/demo_service.py).
+PORT ?= 8000
+API_KEY ?= demo-key
+serve: $(STAMP)
+	PYTHONPATH=generated PORT=$(PORT) API_KEY=$(API_KEY) $(PY) examples/demo_service.py
+
+# Schemathesis from each spec against each generated server: FUZZ_EXAMPLES cases per operation.
+FUZZ_EXAMPLES ?= 500
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RANDOM=1 $(PY) -m pytest -q -s tests/server/test_fuzz.py
