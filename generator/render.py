@@ -190,6 +190,7 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "operations": operations,
         "exceptions": exceptions,
         "status_exceptions": _status_exception_views(ctx),
+        "uses_encoding": any(m["vector_helpers"] for m in models),
         "client": _client_view(ctx),
         "auth": _auth_view(api),
         "error_shape": _error_shape_view(ctx),
@@ -242,6 +243,7 @@ def _model_view(ctx: _Context, model: ir.Model) -> dict[str, Any]:
         "doc": docstring(model.description, "    "),
         "fields": fields,
         "additional_codec": "None" if model.additional is None else codec_of(ctx, model.additional),
+        "vector_helpers": _vector_helpers(ctx, model),
     }
 
 
@@ -814,3 +816,73 @@ def _status_exception_views(ctx: _Context) -> list[dict[str, Any]]:
             "error_annotation": " | ".join(sorted(models) + ["None"]),
         })
     return views
+
+
+# ---- embedding helpers on models ---------------------------------------------------------
+#
+# A model with an `embedding` property shaped as an array of numbers (or a union of that and a
+# string: base64) gets `vector()` / `vector_numpy()`; a model with an array of such models
+# gets `vectors()` / `vectors_numpy()`. They decode through the generated encoding.py.
+
+_EMBEDDING_PROPERTY = "embedding"
+
+
+def _is_embedding_type(ctx: _Context, t: ir.TypeRef) -> bool:
+    target = _resolved(ctx, t)
+    if isinstance(target, ir.ArrayType):
+        items = _resolved(ctx, target.items)
+        return isinstance(items, ir.PrimitiveType) and items.kind in ("number", "integer")
+    if isinstance(target, ir.UnionType):
+        arrays = [v for v in target.variants if _is_embedding_type(ctx, v)]
+        others = [v for v in target.variants if not _is_embedding_type(ctx, v)]
+        return bool(arrays) and all(_scalar_kind(ctx, v) == "string" for v in others)
+    return False
+
+
+def _embedding_property(ctx: _Context, model: ir.Model | None) -> ir.Property | None:
+    if model is None:
+        return None
+    return next((p for p in model.properties
+                 if p.name == _EMBEDDING_PROPERTY and _is_embedding_type(ctx, p.type)), None)
+
+
+def _vector_helpers(ctx: _Context, model: ir.Model) -> list[dict[str, str]]:
+    taken = {p.py_name for p in model.properties}
+    helpers: list[dict[str, str]] = []
+    vector = _embedding_property(ctx, model)
+    if vector is not None:
+        argument = f"self.{vector.py_name}"
+        helpers += [
+            {"name": "vector", "function": "decode_embedding", "argument": argument,
+             "returns": "list[float] | list[int]",
+             "doc": docstring(_wrap(
+                 f"This item's `{vector.name}` as numbers: floats for float and base64, "
+                 "integers for int8 and uint8, unpacked bits (0/1) for binary and ubinary.\n\n"
+                 "Pass the `encoding_format` the request asked for; without it a string is read "
+                 "as base64 and an array is returned as sent. `dimensions` drops the padding "
+                 "of packed bits."), "        ")},
+            {"name": "vector_numpy", "function": "decode_embedding_numpy", "argument": argument,
+             "returns": "_t.Any",
+             "doc": docstring(_wrap("As vector(), as a numpy.ndarray (NumPy is optional: "
+                              "ImportError without it)."), "        ")}]
+    for prop in model.properties:
+        target = _resolved(ctx, prop.type)
+        if not isinstance(target, ir.ArrayType):
+            continue
+        item = _embedding_property(ctx, _object_of(ctx, target.items))
+        if item is None:
+            continue
+        argument = f"[item.{item.py_name} for item in self.{prop.py_name}]"
+        helpers += [
+            {"name": "vectors", "function": "decode_embeddings", "argument": argument,
+             "returns": "list[list[float] | list[int]]",
+             "doc": docstring(_wrap(
+                 f"Every item's `{item.name}` as numbers, in the order of `{prop.name}` "
+                 "(see the item's vector() for `encoding_format` and `dimensions`)."),
+                 "        ")},
+            {"name": "vectors_numpy", "function": "decode_embeddings_numpy",
+             "argument": argument, "returns": "_t.Any",
+             "doc": docstring(_wrap("As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy "
+                              "is optional: ImportError without it)."), "        ")}]
+        break
+    return [h for h in helpers if h["name"] not in taken]

@@ -21,7 +21,7 @@ import binascii
 import importlib
 import sys
 import typing as _t
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 ENCODING_FORMATS: _t.Final = ("float", "base64", "int8", "uint8", "binary", "ubinary")
 """The encoding formats this module encodes and decodes."""
@@ -84,6 +84,14 @@ def encode_embedding(
 
 
 def _base64_floats(value: object) -> array.array[float]:
+    floats = array.array("f")
+    floats.frombytes(_base64_bytes(value))
+    if _BIG_ENDIAN:
+        floats.byteswap()
+    return floats
+
+
+def _base64_bytes(value: object) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"a base64 embedding must be a string, got {type(value).__name__}")
     try:
@@ -92,11 +100,7 @@ def _base64_floats(value: object) -> array.array[float]:
         raise ValueError(f"invalid base64 embedding: {exc}") from None
     if len(raw) % 4:
         raise ValueError(f"a base64 embedding must hold whole float32 values, got {len(raw)} bytes")
-    floats = array.array("f")
-    floats.frombytes(raw)
-    if _BIG_ENDIAN:
-        floats.byteswap()
-    return floats
+    return raw
 
 
 def _numbers(value: object, name: str) -> Sequence[_t.Any]:
@@ -121,9 +125,17 @@ def _trim(bits: list[int], dimensions: int | None) -> list[int]:
     return bits if dimensions is None else bits[:dimensions]
 
 
+def _infer(value: object, encoding_format: str | None) -> str:
+    """The format named, or else the one the value's shape tells: a string is base64, an
+    array is taken as sent (as float, which keeps int8 and uint8 integers as they are)."""
+    if encoding_format is not None:
+        return _format_name(encoding_format)
+    return "base64" if isinstance(value, str) else "float"
+
+
 def decode_embedding(
     value: Sequence[float] | Sequence[int] | str,
-    encoding_format: str,
+    encoding_format: str | None = None,
     *,
     dimensions: int | None = None,
 ) -> list[float] | list[int]:
@@ -131,9 +143,15 @@ def decode_embedding(
 
     float and base64 give floats; int8 and uint8 give the integers as sent; binary and
     ubinary give the unpacked bits (0 or 1), 8 per byte. Packed bits are padded to a whole
-    byte: pass `dimensions` to drop the padding. Raises ValueError for an unknown format or
-    values out of the format's range, TypeError for a value of the wrong shape.
+    byte: pass `dimensions` to drop the padding. Without `encoding_format`, a string is read
+    as base64 and an array is returned as sent (packed bits stay packed: name the format to
+    unpack them). Raises ValueError for an unknown format or values out of the format's
+    range, TypeError for a value of the wrong shape.
     """
+    if encoding_format is None:
+        if isinstance(value, str):
+            return _base64_floats(value).tolist()
+        return list(_numbers(value, "float"))
     name = _format_name(encoding_format)
     if name == "base64":
         return _base64_floats(value).tolist()
@@ -148,17 +166,17 @@ def decode_embedding(
     return _trim(bits, dimensions)
 
 
-def decode_embedding_numpy(
-    value: Sequence[float] | Sequence[int] | str,
-    encoding_format: str,
+def decode_embeddings(
+    values: Iterable[Sequence[float] | Sequence[int] | str],
+    encoding_format: str | None = None,
     *,
     dimensions: int | None = None,
-) -> _t.Any:
-    """As decode_embedding, as a numpy.ndarray: float32 for float and base64, int8 or uint8
-    as named, uint8 bits (0 or 1) for binary and ubinary.
+) -> list[list[float] | list[int]]:
+    """decode_embedding for each of `values`, in order."""
+    return [decode_embedding(v, encoding_format, dimensions=dimensions) for v in values]
 
-    NumPy is optional: raises ImportError with an explanation when it is not installed.
-    """
+
+def _numpy() -> _t.Any:
     try:
         # Through importlib, so that type checkers pass with or without NumPy installed.
         numpy: _t.Any = importlib.import_module("numpy")
@@ -167,9 +185,25 @@ def decode_embedding_numpy(
             "decode_embedding_numpy needs NumPy (pip install numpy); decode_embedding "
             "gives the same numbers as Python lists without it"
         ) from exc
-    name = _format_name(encoding_format)
+    return numpy
+
+
+def decode_embedding_numpy(
+    value: Sequence[float] | Sequence[int] | str,
+    encoding_format: str | None = None,
+    *,
+    dimensions: int | None = None,
+) -> _t.Any:
+    """As decode_embedding, as a numpy.ndarray: float32 for float and base64, int8 or uint8
+    as named, uint8 bits (0 or 1) for binary and ubinary; without `encoding_format`, an
+    array as sent becomes float32.
+
+    NumPy is optional: raises ImportError with an explanation when it is not installed.
+    """
+    numpy = _numpy()
+    name = _infer(value, encoding_format)
     if name == "base64":
-        return numpy.frombuffer(_base64_floats(value).tobytes(), dtype=numpy.float32).copy()
+        return numpy.frombuffer(_base64_bytes(value), dtype="<f4").astype(numpy.float32)
     if name == "float":
         return numpy.asarray(_numbers(value, name), dtype=numpy.float32)
     if name in ("int8", "uint8"):
@@ -179,9 +213,24 @@ def decode_embedding_numpy(
     return bits if dimensions is None else bits[:dimensions]
 
 
+def decode_embeddings_numpy(
+    values: Iterable[Sequence[float] | Sequence[int] | str],
+    encoding_format: str | None = None,
+    *,
+    dimensions: int | None = None,
+) -> _t.Any:
+    """decode_embedding_numpy for each of `values`, stacked into one 2-D numpy.ndarray
+    (one row per embedding; they must have the same length)."""
+    numpy = _numpy()
+    rows = [decode_embedding_numpy(v, encoding_format, dimensions=dimensions) for v in values]
+    return numpy.stack(rows) if rows else numpy.empty((0, 0), dtype=numpy.float32)
+
+
 __all__ = [
     "ENCODING_FORMATS",
     "decode_embedding",
     "decode_embedding_numpy",
+    "decode_embeddings",
+    "decode_embeddings_numpy",
     "encode_embedding",
 ]

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-PACKAGES = ["model_inference_2024_05_01_preview"]
+PACKAGES = ["model_inference_2024_05_01_preview", "model_inference_2024_04_01_preview"]
 
 
 @pytest.fixture(params=PACKAGES)
@@ -111,3 +111,19 @@ def test_numpy_arrays(enc) -> None:  # type: ignore[no-untyped-def]
     bits = enc.decode_embedding_numpy([49, 64], "binary", dimensions=11)
     assert bits.tolist() == enc.decode_embedding([49, 64], "binary", dimensions=11)
     assert enc.decode_embedding_numpy([177, 192], "ubinary").tolist() == enc.decode_embedding([177, 192], "ubinary")
+
+
+def test_without_a_format_the_shape_decides(enc) -> None:  # type: ignore[no-untyped-def]
+    text = enc.encode_embedding([1.0, -2.0], "base64")
+    assert enc.decode_embedding(text) == [1.0, -2.0]
+    assert enc.decode_embedding([3, -4]) == [3, -4]  # int8 stays as sent
+    assert enc.decode_embeddings([text, [0.5]]) == [[1.0, -2.0], [0.5]]
+    assert enc.decode_embeddings([[177, 192]], "ubinary", dimensions=9) == [[1, 0, 1, 1, 0, 0, 0, 1, 1]]
+
+
+def test_numpy_batches(enc) -> None:  # type: ignore[no-untyped-def]
+    np = pytest.importorskip("numpy")
+    text = enc.encode_embedding([1.0, -2.0], "base64")
+    matrix = enc.decode_embeddings_numpy([text, text])
+    assert matrix.shape == (2, 2) and matrix.dtype == np.float32
+    assert enc.decode_embeddings_numpy([]).shape == (0, 0)
