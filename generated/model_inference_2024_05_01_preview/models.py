@@ -8,6 +8,7 @@ import enum as _enum
 import typing as _t
 
 from . import _runtime as _rt
+from . import encoding as _encoding
 
 
 class EmbeddingEncodingFormat(_enum.StrEnum):
@@ -116,6 +117,25 @@ class EmbeddingItem(_rt.Model):
     additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
     """Properties that the spec does not name, kept as they came."""
 
+    def vector(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[float] | list[int]:
+        """This item's `embedding` as numbers: floats for float and base64, integers for int8 and
+        uint8, unpacked bits (0/1) for binary and ubinary.
+
+        Pass the `encoding_format` the request asked for; without it a string is read as base64
+        and an array is returned as sent. `dimensions` drops the padding of packed bits.
+        """
+        return _encoding.decode_embedding(self.embedding, encoding_format, dimensions=dimensions)
+
+    def vector_numpy(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> _t.Any:
+        """As vector(), as a numpy.ndarray (NumPy is optional: ImportError without it)."""
+        return _encoding.decode_embedding_numpy(
+            self.embedding, encoding_format, dimensions=dimensions
+        )
+
 
 @_dataclasses.dataclass(kw_only=True, slots=True)
 class EmbeddingsOptions(_rt.Model):
@@ -162,6 +182,26 @@ class EmbeddingsResult(_rt.Model):
     """Usage counts for tokens input using the embeddings API."""
     additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
     """Properties that the spec does not name, kept as they came."""
+
+    def vectors(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[list[float] | list[int]]:
+        """Every item's `embedding` as numbers, in the order of `data` (see the item's vector() for
+        `encoding_format` and `dimensions`).
+        """
+        return _encoding.decode_embeddings(
+            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
+        )
+
+    def vectors_numpy(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> _t.Any:
+        """As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy is optional: ImportError
+        without it).
+        """
+        return _encoding.decode_embeddings_numpy(
+            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
+        )
 
 
 @_dataclasses.dataclass(kw_only=True, slots=True)
