@@ -673,7 +673,7 @@ class _Lowerer:
     def _operations(self) -> tuple[ir.Operation, ...]:
         root = self.spec.root
         operations = []
-        method_taken = {"close", "with_raw_response"}
+        method_taken = set(naming.CLIENT_MEMBER_NAMES)
         paths = root.data.get("paths") or {}
         for path in sorted(paths):
             resolved = self._deref(paths[path], root, join_pointer("/paths", path))

@@ -21,7 +21,12 @@ MODEL_MEMBER_NAMES = frozenset({"to_dict", "from_dict", "validate", "additional_
 # names its body and annotations use (a keyword argument must not shadow them).
 CLIENT_CALL_NAMES = frozenset({"self", "body", "extra_headers", "extra_query", "timeout",
                                "max_retries", "extra_body", "parts", "result", "httpx", "json",
-                               "uuid", "dataclasses"})
+                               "uuid", "dataclasses", "total_timeout", "client", "prepared", "raw"})
+# Members of the generated client classes: an operation never gets one of them as its name.
+CLIENT_MEMBER_NAMES = frozenset({
+    "close", "with_raw_response", "with_options", "api_version", "credential", "endpoint",
+    "max_retries", "retry_backoff", "retry_backoff_max", "total_timeout", "user_agent",
+})
 # Names that the generated modules define or import beside the spec's classes: a schema
 # never gets one of them as its class name.
 MODULE_NAMES = frozenset({
