@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +22,7 @@ from generator.naming import definition_names, snake_case, unique
 from generator.render import docstring, render
 from generator.validate import validate
 from generator.write import write
+from tests.conftest import ROOT
 
 MINIMAL = """\
 openapi: 3.1.0
@@ -151,3 +159,116 @@ def test_render_compiles_and_write_replaces_atomically(write_spec, tmp_path: Pat
     with pytest.raises(OSError):
         write(changed, out)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# ---- any valid spec: shapes, names, determinism ------------------------------------------
+
+FEATURES = ROOT / "tests" / "upstream" / "specs"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_lowering_polymorphism_nullables_maps_and_names() -> None:
+    api = lower(load(FEATURES / "features-2.0.yaml"))
+    by_name = {d.name: d for d in api.definitions}
+    shape, circle, square = by_name["Shape"], by_name["Circle"], by_name["Square"]
+    assert isinstance(shape, ir.Model) and isinstance(circle, ir.Model)
+    assert shape.discriminator == ir.Discriminator(
+        property="kind", mapping=(("Square", "Square"), ("circle", "Circle")))
+    assert circle.discriminator_value == ("kind", "circle")  # x-ms-discriminator-value
+    assert isinstance(square, ir.Model) and square.discriminator_value == ("kind", "Square")
+    assert circle.properties[0].type == ir.LiteralType(values=("circle",))
+    tree = by_name["Tree"]
+    assert isinstance(tree, ir.Model)
+    assert tree.properties[2].type == ir.UnionType(variants=(  # x-nullable through allOf
+        ir.NamedType(name="Tree"), ir.PrimitiveType(kind="null")))
+    options = by_name["EmbeddingsOptions"]
+    assert isinstance(options, ir.Model)
+    assert [(p.name, p.py_name) for p in options.properties][-1] == ("user-Id", "user_name")
+    assert options.properties[2].type == ir.NamedType(name="EncodingFormat")  # x-ms-enum name
+    encoding = by_name["EncodingFormat"]
+    assert isinstance(encoding, ir.Enum) and encoding.open
+    assert [m.py_name for m in encoding.members] == ["FLOAT", "BASE64"]
+    file_ = by_name["File"]
+    assert isinstance(file_, ir.Model)
+    assert file_.properties[1].type == ir.MapType(values=ir.PrimitiveType(kind="string"))
+    put = next(op for op in api.operations if op.operation_id == "PutDrawing")
+    assert [(p.name, p.py_name) for p in put.parameters] == [
+        ("drawing-id", "drawing_name"), ("api-version", "api_version")]
+
+
+def test_output_does_not_depend_on_key_order(tmp_path: Path) -> None:
+    """Reordering mappings whose order means nothing (schemas, paths, responses) changes
+    nothing but the spec's own hash in the headers."""
+    import yaml
+
+    outputs = []
+    for order in ("as written", "reversed"):
+        folder = tmp_path / order / "specs"
+        folder.mkdir(parents=True)
+        shutil.copy(FEATURES / "common.yaml", folder / "common.yaml")
+        data = yaml.safe_load((FEATURES / "features-3.1.yaml").read_text(encoding="utf-8"))
+        if order == "reversed":
+            data = dict(reversed(data.items()))
+            data["paths"] = dict(reversed(data["paths"].items()))
+            schemas = data["components"]["schemas"]
+            data["components"]["schemas"] = dict(reversed(schemas.items()))
+            for item in data["components"]["pathItems"].values():
+                for op in item.values():
+                    op["responses"] = dict(reversed(op["responses"].items()))
+        (folder / "features-3.1.yaml").write_text(json.dumps(data), encoding="utf-8")
+        files = render(lower(load(folder / "features-3.1.yaml")))
+        outputs.append({path: re.sub(r"sha256:[0-9a-f]{64}", "sha256:-", text)
+                        for path, text in files.items()})
+    assert outputs[0] == outputs[1]
+
+
+def test_output_does_not_depend_on_hash_seed_or_working_directory(tmp_path: Path) -> None:
+    specs = [FEATURES / "features-3.0.yaml", ROOT / "tests" / "hostile" / "hostile.json",
+             ROOT / "tests" / "hostile" / "hostile-swagger.json"]
+    trees = []
+    for seed, cwd in (("0", ROOT), ("4242", tmp_path), ("77", FEATURES)):
+        out = tmp_path / f"out-{seed}"
+        argv = [sys.executable, "-m", "generator", "generate", "--out", str(out)]
+        for spec in specs:
+            argv += ["--spec", os.path.relpath(spec, cwd)]
+        subprocess.run(argv, cwd=cwd, check=True, capture_output=True, timeout=120,
+                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                            "PYTHONHASHSEED": seed})
+        trees.append(_tree(out))
+    assert trees[0] == trees[1] == trees[2]
+    assert len(trees[0]) >= 24
+
+
+def test_lowering_grows_linearly() -> None:
+    """Not a timing test: counts the work. Twice the schemas must not mean four times the
+    calls of the lowering's busiest function."""
+    import cProfile
+    import pstats
+
+    def calls(count: int) -> int:
+        schemas = {f"S{i}": {"type": "object", "properties": {
+            "next": {"$ref": f"#/components/schemas/S{(i + 1) % count}"},
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/S{i // 2}"}},
+            "kind": {"type": "string", "enum": ["a", "b"]}}} for i in range(count)}
+        paths = {f"/p{i}": {"post": {"operationId": f"op{i}", "requestBody": {"content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/S{i}"}}}},
+            "responses": {"200": {"description": "ok"}}}} for i in range(count // 5)}
+        spec = {"openapi": "3.1.0", "info": {"title": "Big", "version": "1"},
+                "paths": paths, "components": {"schemas": schemas}}
+        folder = Path(tempfile.mkdtemp())
+        (folder / "big.json").write_text(json.dumps(spec), encoding="utf-8")
+        loaded = load(folder / "big.json")
+        profile = cProfile.Profile()
+        profile.enable()
+        lower(loaded)
+        validate(loaded)
+        profile.disable()
+        shutil.rmtree(folder)
+        return sum(stat[1] for stat in pstats.Stats(profile).stats.values())  # type: ignore[attr-defined]
+
+    small, large = calls(250), calls(1000)
+    assert large < small * 4 * 1.25, (small, large)  # 4x the spec, about 4x the work
