@@ -15,6 +15,7 @@ help:
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
 	@echo "make serve     the 2024-05-01-preview server with the demo service on 127.0.0.1 [PORT=8000 API_KEY=demo-key]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
+	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +57,18 @@ FUZZ_EXAMPLES ?= 500
 FUZZ_SECONDS ?= 300
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RANDOM=1 $(PY) -m pytest -q -s tests/server/test_fuzz.py
+
+# The benchmark's own environment: the peers (openapi-python-client, datamodel-code-generator,
+# azure-ai-inference, openai, fastapi, uvicorn) never go into the project's .venv.
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -e .
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	PATH="$(CURDIR)/$(BENCH_VENV)/bin:$$PATH" $(BENCH_VENV)/bin/python bench/run.py --write-readme $(BENCH_ARGS)

@@ -1,0 +1,406 @@
+"""The benchmark: the generator, the generated client and the generated server, each side by
+side with what users would pick instead. `make bench` runs it in .bench-venv.
+
+    python bench/run.py [--runs 5] [--only generation,client,server] [--write-readme]
+
+Every figure is a median over interleaved runs (the machine is shared and noisy: ratios
+hold where absolute times drift). Every target is printed with its ratio as MET or NOT MET.
+Servers and load run on 127.0.0.1 only, bounded in request count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import base64
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / ".out"
+BIN = Path(sys.executable).parent
+PY = sys.executable
+SYNTHETIC = (50, 200, 1000)
+RESULTS: list[str] = []  # every table line, for the README
+TARGETS: list[tuple[str, bool, str]] = []
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+    RESULTS.append(line)
+
+
+def target(name: str, met: bool, detail: str) -> None:
+    TARGETS.append((name, met, detail))
+    say(f"TARGET {'MET    ' if met else 'NOT MET'} {name}: {detail}")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# ---- generation ------------------------------------------------------------------------------
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
+    """(wall seconds, peak RSS in KB, exit code, last stderr line) of one whole process."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        lines = [ln for ln in err.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    return elapsed, usage.ru_maxrss, process.returncode, lines[-1][:120] if lines else ""
+
+
+def generation(runs: int) -> None:
+    say("## Generation (whole process: wall time and peak RSS, median of "
+        f"{runs} interleaved runs)")
+    specs_dir = OUT / "specs"
+    sys.path.insert(0, str(BENCH))
+    import make_spec
+
+    inputs = [(p.name, p) for p in sorted((ROOT / "spec").glob("*.yaml"))]
+    inputs += [(f"synthetic-{n}", make_spec.write(n, specs_dir / f"synthetic-{n}.yaml"))
+               for n in SYNTHETIC]
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    work = OUT / "gen"
+    shutil.rmtree(work, ignore_errors=True)
+
+    def tools(spec: Path, label: str) -> dict[str, list[str]]:
+        rel = spec.relative_to(ROOT)
+        return {
+            "embeddings-codegen": [PY, "-m", "generator", "generate", "--spec", str(rel),
+                                   "--out", str(work / "ours" / label)],
+            "openapi-python-client": [str(BIN / "openapi-python-client"), "generate", "--path",
+                                      str(spec), "--output-path", str(work / "opc" / label),
+                                      "--overwrite"],
+            "datamodel-code-generator": [str(BIN / "datamodel-codegen"), "--input", str(spec),
+                                         "--input-file-type", "openapi", "--output",
+                                         str(work / "dcg" / label) + "/"],
+        }
+
+    results: dict[tuple[str, str], list[tuple[float, int, int, str]]] = {}
+    for round_ in range(runs):
+        for label, spec in inputs:
+            names = list(tools(spec, label))
+            names = names[round_ % 3:] + names[:round_ % 3]  # rotate who goes first
+            for name in names:
+                results.setdefault((label, name), []).append(
+                    measure(tools(spec, label)[name], ROOT, env))
+    say()
+    say("| input | tool | median s | peak MB | vs ours | exit |")
+    say("|---|---|---:|---:|---:|---|")
+    medians: dict[tuple[str, str], tuple[float, float]] = {}
+    for label, _ in inputs:
+        ours = median([r[0] for r in results[(label, "embeddings-codegen")]])
+        for name in ("embeddings-codegen", "openapi-python-client", "datamodel-code-generator"):
+            rows = results[(label, name)]
+            ok = [r for r in rows if r[2] == 0]
+            t = median([r[0] for r in rows])
+            mb = median([r[1] / 1024 for r in rows])
+            medians[(label, name)] = (t if ok else float("nan"), mb)
+            status = "0" if len(ok) == len(rows) else f"{rows[-1][2]}: {rows[-1][3]}"
+            say(f"| {label} | {name} | {t:.2f} | {mb:.0f} | {t / ours:.2f}x | {status} |")
+    say()
+    ours_1000, mem_1000 = medians[("synthetic-1000", "embeddings-codegen")]
+    peers = [medians[("synthetic-1000", p)][0] for p in ("openapi-python-client",
+                                                         "datamodel-code-generator")]
+    peers = [p for p in peers if not math.isnan(p)]
+    if peers:
+        ratio = min(peers) / ours_1000
+        target("1,000 schemas: >= 4x faster than the fastest peer", ratio >= 4,
+               f"{ratio:.2f}x (ours {ours_1000:.2f} s, fastest peer {min(peers):.2f} s)")
+    else:
+        target("1,000 schemas: >= 4x faster than the fastest peer", False, "no peer succeeded")
+    black = subprocess.run([str(BIN / "black"), "--check", "-q", "--line-length", "100",
+                            "--target-version", "py311", str(work / "ours" / "synthetic-1000")],
+                           check=False, capture_output=True, text=True)
+    target("1,000 schemas: output accepted by `black --check`", black.returncode == 0,
+           f"black exit {black.returncode}")
+    ours_200, mem_200 = medians[("synthetic-200", "embeddings-codegen")]
+    target("linear time: 1,000 run <= 5.5x the 200 run", ours_1000 / ours_200 <= 5.5,
+           f"{ours_1000 / ours_200:.2f}x")
+    target("linear memory: 1,000 run <= 5.5x the 200 run", mem_1000 / mem_200 <= 5.5,
+           f"{mem_1000 / mem_200:.2f}x")
+    for label, spec in inputs[:-len(SYNTHETIC)]:
+        cmd = [PY, "-m", "generator", "generate", "--check", "--spec",
+               str(spec.relative_to(ROOT))]
+        checks = [measure(cmd, ROOT) for _ in range(runs)]
+        t = median([c[0] for c in checks])
+        target(f"{label}: `generate --check` <= 0.25 s", t <= 0.25,
+               f"{t:.3f} s (exit {checks[-1][2]})")
+
+
+# ---- generated client ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """An app from bench/apps.py under uvicorn in its own process, on 127.0.0.1."""
+
+    def __init__(self, app: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [PY, "-m", "uvicorn", "--app-dir", str(BENCH), f"apps:{app}", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"uvicorn did not start {app}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _b64_floats(text: str) -> list[float]:
+    return array.array("f", base64.b64decode(text)).tolist()
+
+
+def client_contenders(url: str) -> dict[str, Callable[[list[str], str, int | None], Any]]:
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "generated"))
+    import model_inference_2024_05_01_preview as gen
+
+    key = "bench-key"
+    raw = httpx.Client(timeout=60)
+    sync = gen.ModelInferenceClient(url, api_key=key)
+    aclient = gen.AsyncModelInferenceClient(url, api_key=key)
+    loop = asyncio.new_event_loop()
+
+    def raw_httpx(inputs: list[str], fmt: str, dims: int | None) -> Any:
+        body: dict[str, Any] = {"input": inputs, "encoding_format": fmt}
+        if dims:
+            body["dimensions"] = dims
+        response = raw.post(f"{url}/embeddings", params={"api-version": "2024-05-01-preview"},
+                            content=json.dumps(body).encode(),
+                            headers={"api-key": key, "content-type": "application/json"})
+        data = json.loads(response.content)["data"]
+        if fmt == "base64":
+            return [_b64_floats(d["embedding"]) for d in data]
+        return [d["embedding"] for d in data]
+
+    def generated_sync(inputs: list[str], fmt: str, dims: int | None) -> Any:
+        kwargs = {"dimensions": dims} if dims else {}
+        return sync.get_embeddings(input=inputs, encoding_format=fmt, **kwargs).vectors(fmt)
+
+    def generated_async(inputs: list[str], fmt: str, dims: int | None) -> Any:
+        kwargs = {"dimensions": dims} if dims else {}
+
+        async def call() -> Any:
+            return (await aclient.get_embeddings(input=inputs, encoding_format=fmt,
+                                                 **kwargs)).vectors(fmt)
+        return loop.run_until_complete(call())
+
+    contenders = {"raw httpx + json.loads": raw_httpx, "generated (sync)": generated_sync,
+                  "generated (async)": generated_async}
+    try:
+        from azure.ai.inference import EmbeddingsClient
+        from azure.core.credentials import AzureKeyCredential
+
+        azure = EmbeddingsClient(endpoint=url, credential=AzureKeyCredential(key))
+
+        def azure_sdk(inputs: list[str], fmt: str, dims: int | None) -> Any:
+            kwargs = {"dimensions": dims} if dims else {}
+            result = azure.embed(input=inputs, encoding_format=fmt, **kwargs)
+            return [_b64_floats(d.embedding) if isinstance(d.embedding, str) else d.embedding
+                    for d in result.data]
+        contenders["azure-ai-inference"] = azure_sdk
+    except Exception as exc:  # noqa: BLE001 - a missing peer is reported, not fatal
+        say(f"azure-ai-inference unavailable: {exc!r}")
+    try:
+        import openai
+
+        oa = openai.OpenAI(base_url=url, api_key=key, max_retries=0)
+
+        def openai_sdk(inputs: list[str], fmt: str, dims: int | None) -> Any:
+            kwargs = {"dimensions": dims} if dims else {}
+            result = oa.embeddings.create(model="bench", input=inputs, encoding_format=fmt,
+                                          **kwargs)  # type: ignore[arg-type]
+            # openai decodes base64 itself only when the caller did not ask for a format
+            return [_b64_floats(d.embedding) if isinstance(d.embedding, str) else d.embedding
+                    for d in result.data]
+        contenders["openai"] = openai_sdk
+    except Exception as exc:  # noqa: BLE001
+        say(f"openai unavailable: {exc!r}")
+    return contenders
+
+
+def client(runs: int) -> None:
+    calls = max(10, 3 * runs)
+    say(f"## Generated client (one loopback uvicorn server; median of {calls} interleaved calls)")
+    server = Server("canned_app")
+    try:
+        contenders = client_contenders(f"http://127.0.0.1:{server.port}")
+        inputs = [f"input text number {i}" for i in range(256)]
+        cases = {"float (256 x 1024)": (inputs, "float", None),
+                 "base64 (256 x 1024)": (inputs, "base64", None),
+                 "small (1 x 16, overhead)": (inputs[:1], "float", 16)}
+        times: dict[tuple[str, str], list[float]] = {}
+        for case, (ins, fmt, dims) in cases.items():
+            for name, call in contenders.items():
+                vectors = call(ins, fmt, dims)  # warm up, and check the answer is usable
+                assert len(vectors) == (1 if dims else 256) and isinstance(vectors[0][0], float)
+        for _ in range(calls):
+            for case, (ins, fmt, dims) in cases.items():
+                for name, call in contenders.items():
+                    started = time.perf_counter()
+                    call(ins, fmt, dims)
+                    times.setdefault((case, name), []).append(time.perf_counter() - started)
+    finally:
+        server.stop()
+    say()
+    say("| case | client | median ms/call | vs raw httpx |")
+    say("|---|---|---:|---:|")
+    med = {k: median(v) * 1000 for k, v in times.items()}
+    for case in cases:
+        raw = med[(case, "raw httpx + json.loads")]
+        for name in contenders:
+            say(f"| {case} | {name} | {med[(case, name)]:.2f} | {med[(case, name)] / raw:.2f}x |")
+    say()
+    for case in cases:
+        for name in ("generated (sync)", "generated (async)"):
+            r = med[(case, name)] / med[(case, "raw httpx + json.loads")]
+            target(f"{name}, {case}: within 10% of raw httpx", r <= 1.10, f"{r:.2f}x raw")
+    for name in ("generated (sync)", "generated (async)"):
+        r = med[("float (256 x 1024)", name)] / med[("base64 (256 x 1024)", name)]
+        target(f"{name}: base64 >= 5x faster than float JSON to usable vectors", r >= 5,
+               f"{r:.2f}x")
+    if "azure-ai-inference" in contenders:
+        for case in list(cases)[:2]:
+            r = med[(case, "azure-ai-inference")] / med[(case, "generated (sync)")]
+            target(f"generated (sync), {case}: >= 2x faster than azure-ai-inference", r >= 2,
+                   f"{r:.2f}x")
+
+
+# ---- generated server ----------------------------------------------------------------------
+
+
+def server(runs: int, requests: int) -> None:
+    rounds = max(3, runs // 2 + 1)
+    say(f"## Generated server (uvicorn, 1 worker; load: {requests} requests over 16 "
+        f"keep-alive connections from a second process; median of {rounds} rounds)")
+    results: dict[str, list[dict[str, float]]] = {}
+    for _ in range(rounds):
+        for app in ("generated_app", "fastapi_app"):
+            srv = Server(app)
+            try:
+                load = [PY, str(BENCH / "load.py"), str(srv.port), "--time-limit", "60"]
+                subprocess.run(load + ["--requests", "300"], check=True, capture_output=True)
+                out = subprocess.run(load + ["--requests", str(requests)], check=True,
+                                     capture_output=True, text=True, timeout=120)
+                result = json.loads(out.stdout)
+                if result["non_2xx"]:
+                    raise RuntimeError(f"{app} answered {result['non_2xx']} requests with errors")
+                results.setdefault(app, []).append(result)
+            finally:
+                srv.stop()
+    say()
+    say("| app | req/s | p50 ms | p99 ms | non-2xx |")
+    say("|---|---:|---:|---:|---:|")
+    med = {app: {k: median([r[k] for r in rows]) for k in ("rps", "p50_ms", "p99_ms", "non_2xx")}
+           for app, rows in results.items()}
+    for app, m in med.items():
+        say(f"| {app.replace('_app', '')} | {m['rps']:.0f} | {m['p50_ms']:.2f} | "
+            f"{m['p99_ms']:.2f} | {m['non_2xx']:.0f} |")
+    say()
+    g, f = med["generated_app"], med["fastapi_app"]
+    r = g["rps"] / f["rps"]
+    target("generated server: >= 1.5x FastAPI throughput at equal or lower p99",
+           r >= 1.5 and g["p99_ms"] <= f["p99_ms"],
+           f"{r:.2f}x req/s, p99 {g['p99_ms']:.2f} ms vs {f['p99_ms']:.2f} ms")
+
+
+# ---- report --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, load average {load:.1f} at the start")
+
+
+def write_readme(started: str) -> None:
+    readme = BENCH / "README.md"
+    text = readme.read_text("utf-8") if readme.exists() else ""
+    begin, end = "<!-- results: begin -->", "<!-- results: end -->"
+    block = "\n".join([begin, f"Ran {started} on: {machine()}", "", *RESULTS, end])
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text += "\n" + block + "\n"
+    readme.write_text(text, "utf-8")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", default="generation,client,server")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--write-readme", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    OUT.mkdir(parents=True, exist_ok=True)
+    say(f"Machine: {machine()}")
+    sections: dict[str, Callable[[], None]] = {
+        "generation": lambda: generation(args.runs),
+        "client": lambda: client(args.runs),
+        "server": lambda: server(args.runs, args.requests),
+    }
+    for name in args.only.split(","):
+        say()
+        try:
+            sections[name]()
+        except Exception as exc:  # noqa: BLE001 - a broken section is reported, not hidden
+            target(f"{name} section ran", False, f"{type(exc).__name__}: {exc}")
+    say()
+    say("## Targets")
+    for name, met, detail in TARGETS:
+        say(f"- {'MET' if met else '**NOT MET**'}: {name} ({detail})")
+    if args.write_readme:
+        write_readme(started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
