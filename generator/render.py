@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import black
 import jinja2
 
 from generator import TOOL_NAME, __version__, ir
+from generator.formatting import format_modules
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-_BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
 
 # (template, output file) pairs: one template per generated module.
 _FILES = (
@@ -48,19 +47,18 @@ def render(api: ir.Api) -> dict[str, str]:
     """Every file of the generated package, formatted, keyed by path relative to the output dir."""
     view = build_view(api)
     env = environment()
-    files: dict[str, str] = {}
-    for template, name in _FILES:
-        text = env.get_template(template).render(**view)
-        files[f"{api.package}/{name}"] = format_python(text, f"{api.package}/{name}")
+    modules = {f"{api.package}/{name}": env.get_template(template).render(**view)
+               for template, name in _FILES}
+    # Performance: every module is rendered first, then formatted in one go (cached, in
+    # parallel when large: see generator/formatting.py); the bytes are black's either way.
+    files = format_modules(modules)
     files[f"{api.package}/py.typed"] = view["header"] + "\n"
     return files
 
 
 def format_python(text: str, name: str) -> str:
-    try:
-        return black.format_str(text, mode=_BLACK_MODE)
-    except black.InvalidInput as exc:  # a generator bug, never a spec problem: say where
-        raise RuntimeError(f"generated {name} is not valid Python: {exc}") from exc
+    """One module through black (via the cache of generator/formatting.py)."""
+    return format_modules({name: text})[name]
 
 
 # ---- literals ----------------------------------------------------------------------------
