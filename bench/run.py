@@ -79,7 +79,9 @@ def generation(runs: int) -> None:
     inputs = [(p.name, p) for p in sorted((ROOT / "spec").glob("*.yaml"))]
     inputs += [(f"synthetic-{n}", make_spec.write(n, specs_dir / f"synthetic-{n}.yaml"))
                for n in SYNTHETIC]
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    # Cold: the generator's black cache is off, so every run formats everything.
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               EMBEDDINGS_CODEGEN_CACHE="off")
     work = OUT / "gen"
     shutil.rmtree(work, ignore_errors=True)
 
@@ -139,13 +141,16 @@ def generation(runs: int) -> None:
            f"{ours_1000 / ours_200:.2f}x")
     target("linear memory: 1,000 run <= 5.5x the 200 run", mem_1000 / mem_200 <= 5.5,
            f"{mem_1000 / mem_200:.2f}x")
+    warm = dict(os.environ, EMBEDDINGS_CODEGEN_CACHE=str(OUT / "black-cache"))
     for label, spec in inputs[:-len(SYNTHETIC)]:
         cmd = [PY, "-m", "generator", "generate", "--check", "--spec",
                str(spec.relative_to(ROOT))]
-        checks = [measure(cmd, ROOT) for _ in range(runs)]
-        t = median([c[0] for c in checks])
-        target(f"{label}: `generate --check` <= 0.25 s", t <= 0.25,
-               f"{t:.3f} s (exit {checks[-1][2]})")
+        measure(cmd, ROOT, warm)  # primes the cache, as the `make generate` before it would
+        for kind, cmd_env in (("cold, no black cache", env), ("warm black cache", warm)):
+            checks = [measure(cmd, ROOT, cmd_env) for _ in range(runs)]
+            t = median([c[0] for c in checks])
+            target(f"{label}: `generate --check` <= 0.25 s ({kind})", t <= 0.25,
+                   f"{t:.3f} s (exit {checks[-1][2]})")
 
 
 # ---- generated client ----------------------------------------------------------------------
