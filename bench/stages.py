@@ -1,6 +1,6 @@
 """Time each generator stage in one process (a profiling aid; `make bench` does not need it).
 
-    .venv/bin/python bench/stages.py bench/.out/specs/synthetic-1000.yaml [--no-black]
+    .venv/bin/python bench/stages.py bench/.out/specs/synthetic-1000.yaml [--no-format]
 """
 
 from __future__ import annotations
@@ -30,12 +30,17 @@ def main(argv: list[str]) -> int:
     t = time.perf_counter()
     api = lower(spec)
     print(f"lower        {time.perf_counter() - t:7.3f} s")
-    if "--no-black" in argv:
-        _render.format_python = lambda text, name: text  # type: ignore[assignment]
+    formatter = _render.format_modules
+    _render.format_modules = dict  # type: ignore[assignment]  # render alone first
     t = time.perf_counter()
     files = _render.render(api)
     lines = sum(text.count("\n") for text in files.values())
-    print(f"render       {time.perf_counter() - t:7.3f} s ({lines} lines)")
+    print(f"render       {time.perf_counter() - t:7.3f} s ({lines} lines, unformatted)")
+    _render.format_modules = formatter
+    if "--no-format" not in argv:
+        t = time.perf_counter()
+        formatter(files)
+        print(f"format       {time.perf_counter() - t:7.3f} s")
     return 0
 
 

@@ -1,122 +1,140 @@
-"""Black, applied to rendered modules: the one place generated text is formatted.
+"""Formatting of rendered modules: the one place generated text is formatted.
 
-Formatting is the generator's dominant cost (black handles about 2,000 to 5,000 lines a
-second on a small machine, and a 1,000-schema spec renders some 80,000 lines), so:
+The output is black's style (line length 100, Python 3.11), which the tests prove by running
+`black --check` over every generated package. It is produced with `ruff format` (pinned in
+pyproject.toml), whose style is black's, because black itself handles only a few thousand lines
+a second: a 1,000-schema spec renders some 90,000 lines, which black takes half a minute to
+format and ruff a tenth of a second.
 
-- the output of black is cached on disk, keyed by the black version, the mode and the exact
-  input text: an unchanged module (a `generate --check`, a regeneration after editing one
-  spec) is not formatted again. The bytes are black's either way. The cache lives in
-  `$EMBEDDINGS_CODEGEN_CACHE`, else `$XDG_CACHE_HOME/embeddings-codegen`, else
-  `~/.cache/embeddings-codegen`; `EMBEDDINGS_CODEGEN_CACHE=off` disables it.
-- modules still to format are formatted in parallel processes (forked, one per core) when
-  there is enough text to be worth it;
-- black is imported only when something has to be formatted.
+The two formatters differ in one place that generated code reaches: a parameter annotation too
+long for its line. Black wraps it in parentheses; ruff splits it at its `|` operators. So a
+parameter that ruff split that way gets the parentheses black would add, and the module goes
+through ruff once more, which then lays out the parenthesised annotation exactly as black does.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import os
+import subprocess
+import sys
 import tempfile
+import tokenize
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from functools import cache
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 LINE_LENGTH = 100
-# Below this much text to format, forking workers costs more than it saves.
-_PARALLEL_MIN_CHARS = 400_000
-
-
-@cache
-def _mode() -> Any:
-    import black
-
-    return black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
-
-
-def _format(name: str, text: str) -> str:
-    import black
-
-    try:
-        return str(black.format_str(text, mode=_mode()))
-    except black.InvalidInput as exc:  # a generator bug, never a spec problem: say where
-        raise RuntimeError(f"generated {name} is not valid Python: {exc}") from exc
-
-
-def _cache_dir() -> Path | None:
-    configured = os.environ.get("EMBEDDINGS_CODEGEN_CACHE")
-    if configured is not None:
-        return None if configured.strip().lower() in ("", "off", "0", "no") else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "embeddings-codegen"
-
-
-def _key(text: str) -> str:
-    try:
-        version = metadata.version("black")
-    except metadata.PackageNotFoundError:  # pragma: no cover - black is a dependency
-        version = "?"
-    seed = f"black {version} line-length {LINE_LENGTH} py311\0".encode()
-    return hashlib.sha256(seed + text.encode("utf-8")).hexdigest()
-
-
-def _read(folder: Path | None, key: str) -> str | None:
-    if folder is None:
-        return None
-    try:
-        return (folder / key[:2] / key).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _store(folder: Path | None, key: str, text: str) -> None:
-    if folder is None:
-        return
-    try:
-        target = folder / key[:2] / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+TARGET_VERSION = "py311"
 
 
 def format_modules(modules: Mapping[str, str]) -> dict[str, str]:
-    """{name: black(text)} for every module, in the order given."""
-    folder = _cache_dir()
-    keys = {name: _key(text) for name, text in modules.items()}
-    done: dict[str, str] = {}
-    todo: list[str] = []
-    for name in modules:
-        cached = _read(folder, keys[name])
-        if cached is None:
-            todo.append(name)
-        else:
-            done[name] = cached
-    workers = min(len(todo), os.cpu_count() or 1)
-    if workers > 1 and sum(len(modules[n]) for n in todo) >= _PARALLEL_MIN_CHARS \
-            and "fork" in _start_methods():
-        import multiprocessing
+    """{name: formatted text} for every module, in the order given.
 
-        # Largest first, so that the biggest module starts at once.
-        order = sorted(todo, key=lambda n: -len(modules[n]))
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_format, order, [modules[n] for n in order]))
-        fresh = dict(zip(order, results, strict=True))
-    else:
-        fresh = {name: _format(name, modules[name]) for name in todo}
-    for name, text in fresh.items():
-        _store(folder, keys[name], text)
-    done.update(fresh)
-    return {name: done[name] for name in modules}
+    Raises RuntimeError naming the module when one is not valid Python (a generator bug).
+    """
+    formatted = _ruff_format(modules)
+    needs_second_pass = {}
+    for name, text in formatted.items():
+        fixed = parenthesize_split_parameter_annotations(text)
+        if fixed != text:
+            needs_second_pass[name] = fixed
+    if needs_second_pass:
+        formatted.update(_ruff_format(needs_second_pass))
+    return {name: formatted[name] for name in modules}
 
 
-def _start_methods() -> list[str]:
-    import multiprocessing
+def _ruff_binary() -> str:
+    from ruff.__main__ import find_ruff_bin
 
-    return list(multiprocessing.get_all_start_methods())
+    return os.fsdecode(find_ruff_bin())
+
+
+def _ruff_format(modules: Mapping[str, str]) -> dict[str, str]:
+    """Every module through one `ruff format` process (ruff formats the files in parallel)."""
+    with tempfile.TemporaryDirectory(prefix="embeddings-codegen-format-") as folder:
+        paths: dict[str, Path] = {}
+        for index, (name, text) in enumerate(modules.items()):
+            # Flat, numbered file names: module names come from the spec and could hold anything.
+            path = Path(folder) / f"m{index}.py"
+            path.write_text(text, encoding="utf-8", newline="\n")
+            paths[name] = path
+        result = subprocess.run(
+            [_ruff_binary(), "format", "--isolated", "--no-cache", "--quiet",
+             "--line-length", str(LINE_LENGTH), "--target-version", TARGET_VERSION, folder],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            names = {str(path): name for name, path in paths.items()}
+            message = result.stderr.strip() or result.stdout.strip()
+            for path_text, name in names.items():
+                message = message.replace(path_text, name)
+            raise RuntimeError(f"generated code is not valid Python: {message}")
+        return {name: path.read_text(encoding="utf-8") for name, path in paths.items()}
+
+
+def parenthesize_split_parameter_annotations(text: str) -> str:
+    """Turn ruff's split of a long parameter annotation into the parenthesised form black uses.
+
+    Ruff writes::
+
+        error: A
+        | B
+        | None,
+
+    for a parameter whose annotation does not fit; black writes ``error: (`` ... ``),``. The
+    split lines are joined back into ``error: (A | B | None),`` for ruff to lay out again.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.lstrip(" ")
+        indent = line[: len(line) - len(stripped)]
+        follower = lines[index + 1] if index + 1 < len(lines) else ""
+        if indent and follower.startswith(indent + "| ") and _starts_parameter(stripped):
+            end = index + 1
+            while end + 1 < len(lines) and lines[end + 1].startswith(indent + "| "):
+                end += 1
+            last = lines[end][len(indent) + 2:]
+            if last.endswith(","):
+                head, _, first = stripped.partition(": ")
+                parts = [first] + [lines[i][len(indent) + 2:] for i in range(index + 1, end)]
+                annotation_tail, default = _split_default(last[:-1])
+                parts.append(annotation_tail)
+                out.append(f"{indent}{head}: ({' | '.join(parts)}){default},")
+                index = end + 1
+                continue
+        out.append(line)
+        index += 1
+    return "\n".join(out)
+
+
+def _starts_parameter(stripped: str) -> bool:
+    name, sep, rest = stripped.partition(": ")
+    return bool(sep) and name.isidentifier() and bool(rest) and not rest.endswith(",")
+
+
+def _split_default(text: str) -> tuple[str, str]:
+    """`T = default` -> ("T", " = default"), finding the `=` outside brackets and strings."""
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP:
+                if token.string in "([{":
+                    depth += 1
+                elif token.string in ")]}":
+                    depth -= 1
+                elif token.string == "=" and depth == 0:
+                    column = token.start[1]
+                    return text[:column].rstrip(), " " + text[column:]
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return text, ""
+
+
+if __name__ == "__main__":  # format files in place: python -m generator.formatting FILE...
+    for argument in sys.argv[1:]:
+        target = Path(argument)
+        target.write_text(format_modules({argument: target.read_text("utf-8")})[argument],
+                          encoding="utf-8")

@@ -49,15 +49,15 @@ def render(api: ir.Api) -> dict[str, str]:
     env = environment()
     modules = {f"{api.package}/{name}": env.get_template(template).render(**view)
                for template, name in _FILES}
-    # Performance: every module is rendered first, then formatted in one go (cached, in
-    # parallel when large: see generator/formatting.py); the bytes are black's either way.
+    # Every module is rendered first, then formatted in one go (one formatter process; see
+    # generator/formatting.py): the bytes are what black would write.
     files = format_modules(modules)
     files[f"{api.package}/py.typed"] = view["header"] + "\n"
     return files
 
 
 def format_python(text: str, name: str) -> str:
-    """One module through black (via the cache of generator/formatting.py)."""
+    """One module through the formatter (generator/formatting.py)."""
     return format_modules({name: text})[name]
 
 
@@ -460,6 +460,11 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
         "parameters": parameters,
         "api_version_param": api_version_param,
         "extra_parameters": extra_parameters,
+        # Without an extra-parameters header the body schema decides alone: unknown properties
+        # are kept (JSON Schema allows them unless additionalProperties is false, which the
+        # model's own validation refuses); with one, its `error` value is the default.
+        "default_mode": extra_parameters["modes"]["error"] if extra_parameters
+        else literal("pass-through"),
         "result_model": result_model or "_t.Any",
         "server_errors": _errors_literal(_server_errors(ctx, op)),
         "result_status": int(result.status) if result is not None and result.status.isdigit()

@@ -106,3 +106,11 @@ def test_client_side_imports_only_httpx_beyond_the_standard_library() -> None:
             third_party = {m for m in re.findall(r"^(?:import|from) (\w+)", text, re.MULTILINE)
                            if m not in sys.stdlib_module_names and m != "__future__"}
             assert third_party <= {"httpx"}, (name, third_party)
+
+
+def test_generated_code_is_exactly_what_black_writes() -> None:
+    black = Path(sys.executable).parent / "black"
+    result = subprocess.run([str(black), "--check", "--line-length", "100", "--target-version",
+                             "py311", *PACKAGES], check=False, cwd=GENERATED,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
