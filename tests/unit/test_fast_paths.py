@@ -1,0 +1,241 @@
+"""The fast paths of load and validate against the exact ones they stand in for.
+
+load builds data without pointers and finds positions on demand (the exact builder records
+them all); validate answers "valid for certain" with hand-written checks before jsonschema.
+Each must give exactly the same data, positions and diagnostics as the slow path, on every spec
+and bad spec in the repository and on seeded random mutations of the real specs.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from generator import load as load_module
+from generator import validate as validate_module
+from generator.diagnostics import SpecError, join_pointer
+from generator.load import load
+from generator.validate import validate
+from tests.conftest import ROOT
+
+SPECS = sorted(
+    p for folder in ("spec", "tests/bad_specs", "tests/bad_specs/parts", "tests/hostile",
+                     "tests/upstream/specs")
+    for p in (ROOT / folder).glob("*") if p.suffix in (".yaml", ".yml", ".json"))
+
+
+def _loaded(path: Path) -> load_module.LoadedSpec | None:
+    try:
+        return load(path)
+    except SpecError:
+        return None
+
+
+def _diagnostics(spec: load_module.LoadedSpec) -> list[str]:
+    validate_module._official_validator.cache_clear()
+    return [f"{d.level} {d.format()}" for d in validate(spec)]
+
+
+def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate_module, "fast_schema_ok", lambda schema: False)
+    monkeypatch.setattr(validate_module, "_fast_true", lambda node, instance: False)
+
+
+def test_there_are_specs() -> None:
+    assert len(SPECS) >= 40
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_fast_and_full_validation_give_the_same_diagnostics(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _loaded(path)
+    if spec is None:
+        pytest.skip("does not load")
+    fast = _diagnostics(spec)
+    with monkeypatch.context() as patch:
+        _slow(patch)
+        assert _diagnostics(spec) == fast
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_lazy_positions_are_the_exact_builders(path: Path) -> None:
+    spec = _loaded(path)
+    if spec is None:
+        pytest.skip("does not load")
+    for document in spec.documents.values():
+        if not document.positions:
+            continue  # JSON that only json.loads reads: no positions either way
+        loader = load_module._Loader(document.path.read_bytes().decode("utf-8-sig"))
+        try:
+            builder = load_module._Builder(document.label)
+            data = builder.build(loader.get_single_node(), "", loader)
+        finally:
+            loader.dispose()
+        assert data == document.data
+        assert dict(document.positions) == builder.positions
+        for pointer in list(builder.positions)[:3000]:
+            for extra in ("", "/nope", "/0", "/01", "/a~2b"):
+                exact = builder.positions.get(pointer + extra)
+                assert document.positions.get(pointer + extra) == exact
+                assert (pointer + extra in document.positions) == (exact is not None)
+
+
+def test_load_reports_exactly_what_the_exact_builder_does(tmp_path: Path) -> None:
+    cases = {
+        "dup.yaml": "a: 1\nb: {c: 1, c: [1, 2]}\na: 2\n",
+        "rec.yaml": "a: &x [1, {b: *x}]\n",
+        "key.yaml": "a:\n  ? [1]\n  : 2\n",
+        "merge.yaml": "base: &b {x: 1, 'a/b': [1, {e: 3}]}\nm: {<<: *b, y: 2, 200: ok, "
+                      "true: t, ~: n, 2001-12-14: d, '01': z}\nl: [*b, !!str 12, 2020-01-01]\n",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        loader = load_module._Loader(text)
+        try:
+            builder = load_module._Builder(name)
+            data = builder.build(loader.get_single_node(), "", loader)
+        finally:
+            loader.dispose()
+        try:
+            document = load_module._read_document(path, name)
+        except SpecError as exc:
+            assert list(exc.diagnostics) == builder.diagnostics
+            continue
+        assert not builder.diagnostics
+        assert document.data == data
+        assert dict(document.positions) == builder.positions
+
+
+def test_the_keyword_list_is_jsonschemas() -> None:
+    assert validate_module._JSONSCHEMA_KEYWORDS == set(
+        jsonschema.Draft202012Validator.VALIDATORS)
+
+
+def _random_schema(rng: random.Random, depth: int = 0) -> Any:
+    keywords = list(validate_module._KEYWORD_CHECKS) + ["nullable", "discriminator", "x-a"]
+    values: list[Any] = [0, 1, -1, 1.0, 1.5, True, False, None, "", "a", "string", "null",
+                         "#", "a#", "a#b", "_x", "1x", "x\n", [], {}, ["a"], ["a", "a"],
+                         ["string", "null"], ["string", "string"], [1], b"x"]
+    if rng.random() < 0.05:
+        return rng.choice([True, False])
+    schema: dict[str, Any] = {}
+    for _ in range(rng.randint(0, 4)):
+        keyword = rng.choice(keywords)
+        if depth < 3 and keyword in ("properties", "$defs", "patternProperties",
+                                     "dependentSchemas", "definitions") and rng.random() < .6:
+            schema[keyword] = {n: _random_schema(rng, depth + 1) for n in "ab"[:rng.randint(0, 2)]}
+        elif depth < 3 and keyword in ("allOf", "anyOf", "oneOf", "prefixItems") and \
+                rng.random() < .6:
+            schema[keyword] = [_random_schema(rng, depth + 1) for _ in range(rng.randint(0, 2))]
+        elif depth < 3 and rng.random() < .3:
+            schema[keyword] = _random_schema(rng, depth + 1)
+        else:
+            schema[keyword] = rng.choice(values)
+    return schema
+
+
+def test_the_metaschema_check_never_accepts_what_jsonschema_refuses() -> None:
+    rng = random.Random(7)
+    validator = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    accepted = 0
+    for _ in range(4000):
+        schema = _random_schema(rng)
+        if validate_module.fast_schema_ok(schema):
+            accepted += 1
+            assert next(iter(validator.iter_errors(schema)), None) is None, schema
+    assert accepted > 500
+
+
+_MUTATION_VALUES: list[Any] = [
+    None, True, False, 0, 1, 2.5, 1.0, "", "x", "x-a", "query", "path", "header", "form",
+    "simple", "200", "2XX", "default", "/a", "#/components/schemas/X", [], [1], ["a"], {},
+    {"a": 1}, {"$ref": "#/x"}, {"type": "string"}, {"x-y": 1}]
+_MUTATION_KEYS = [
+    "x-a", "$ref", "description", "schema", "content", "required", "in", "name", "style",
+    "explode", "example", "examples", "value", "type", "properties", "foo", "responses",
+    "parameters", "requestBody", "operationId", "servers", "url", "default", "enum", "items",
+    "headers", "security", "allowReserved", "encoding", "flows", "200", "4XX", "/p", "get"]
+
+
+def _containers(value: Any, found: list[Any]) -> list[Any]:
+    if isinstance(value, (dict, list)):
+        found.append(value)
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, found)
+    return found
+
+
+def _mutate(rng: random.Random, data: Any) -> Any:
+    data = copy.deepcopy(data)
+    for _ in range(rng.randint(1, 3)):
+        containers = _containers(data, [])
+        target = rng.choice(containers)
+        value = copy.deepcopy(rng.choice(_MUTATION_VALUES))
+        if isinstance(target, dict):
+            if target and rng.random() < 0.5:
+                key = rng.choice(list(target))
+                if rng.random() < 0.3:
+                    del target[key]
+                else:
+                    target[key] = value
+            else:
+                target[rng.choice(_MUTATION_KEYS)] = value
+        elif target:
+            target[rng.randrange(len(target))] = value
+    return data
+
+
+def test_the_fast_official_check_agrees_with_jsonschema_on_mutated_specs() -> None:
+    rng = random.Random(11)
+    fast = validate_module._fast_official("3.1")
+    assert fast is not None
+    official = validate_module._official_validator("3.1")
+    specs = [load(ROOT / "spec" / name).root.data
+             for name in ("2024-05-01-preview.yaml", "2024-04-01-preview.yaml")]
+    specs.append(load(ROOT / "tests/upstream/specs/features-3.1.yaml").root.data)
+    trusted = 0
+    for _ in range(400):
+        data = _mutate(rng, rng.choice(specs))
+        answer = fast.check(data)
+        valid = next(iter(official.iter_errors(data)), None) is None
+        if answer is not None:
+            assert answer == valid
+            trusted += answer
+    assert trusted > 100
+
+
+def test_the_fast_example_check_agrees_with_jsonschema_on_mutated_examples(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    for name in ("2024-05-01-preview.yaml", "2024-04-01-preview.yaml"):
+        spec = load(ROOT / "spec" / name)
+        media = list(validate_module._iter_media(spec.root.data))
+        for _ in range(60):
+            pointer, item = rng.choice(media)
+            examples = item.get("examples") or {}
+            if "schema" not in item or not examples:
+                continue
+            key = rng.choice(list(examples))
+            original = examples[key]
+            if not isinstance(original, dict) or "value" not in original:
+                continue
+            value = original["value"]
+            if isinstance(value, (dict, list)) and value and rng.random() < 0.8:
+                value = _mutate(rng, value)
+            else:
+                value = copy.deepcopy(rng.choice(_MUTATION_VALUES))
+            examples[key] = {**original, "value": value}
+            try:
+                fast = [d.format() for d in validate_module._examples_3_1(spec)]
+                with monkeypatch.context() as patch:
+                    _slow(patch)
+                    assert [d.format() for d in validate_module._examples_3_1(spec)] == fast, \
+                        join_pointer(pointer, "examples", key)
+            finally:
+                examples[key] = original
