@@ -23,6 +23,7 @@ import random
 import threading
 import time
 import typing as _t
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
@@ -331,6 +332,15 @@ def _text(value: _t.Any) -> str:
     return str(value)
 
 
+def _path_segment(value: str) -> str:
+    """A path parameter as one RFC 3986 path segment: its UTF-8 bytes percent-encoded, all but
+    the unreserved characters, so that '/', '?', '#', '%' and the rest stay data; "." and ".."
+    are encoded too, or URL normalisation would take them for dot segments."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return urllib.parse.quote(value, safe="")
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
     """Seconds the service asks to wait: `retry-after-ms`, or `Retry-After` (seconds or date)."""
     for name in ("retry-after-ms", "x-ms-retry-after-ms"):
@@ -523,9 +533,7 @@ class _BaseClient:
             request_headers[operation.extra_parameters_header] = operation.pass_through
         path = operation.path
         for name, value in path_params.items():
-            path = path.replace(
-                "{" + name + "}", httpx.URL("/" + _text(value)).raw_path.decode()[1:]
-            )
+            path = path.replace("{" + name + "}", _path_segment(_text(value)))
         content = None
         if payload is not None:
             content = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode()

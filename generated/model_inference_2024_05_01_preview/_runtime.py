@@ -95,8 +95,16 @@ class Codec:
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
         return value
 
+    def json_types(self) -> frozenset[type] | None:
+        """The Python types of the JSON values this codec can take (None: it may take any);
+        a union tries only the variants that can take the value's type."""
+        return None
+
 
 ANY: Final = Codec()
+_NONE_TYPE: Final = type(None)
+#: The Python types json.loads produces: a union picks its variants by these.
+_JSON_TYPES: Final = (dict, list, str, int, float, bool, _NONE_TYPE)
 
 
 class StringCodec(Codec):
@@ -124,12 +132,16 @@ class StringCodec(Codec):
             errors.append(FieldError(path, f"must match the pattern {self.pattern.pattern!r}"))
         return value
 
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((str,))
+
 
 _INT_RANGES: Final = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
 class NumberCodec(Codec):
     __slots__ = (
+        "_int_range",
         "exclusive_maximum",
         "exclusive_minimum",
         "format",
@@ -154,8 +166,23 @@ class NumberCodec(Codec):
         self.maximum = maximum
         self.exclusive_minimum = exclusive_minimum
         self.exclusive_maximum = exclusive_maximum
+        # Without bounds, a plain int is checked against this range alone (the fast path).
+        unbounded = (
+            minimum is None
+            and maximum is None
+            and exclusive_minimum is None
+            and exclusive_maximum is None
+        )
+        limits = _INT_RANGES.get(format or "") if integer else None
+        self._int_range: tuple[float, float] | None = (
+            (limits or (-math.inf, math.inf)) if unbounded else None
+        )
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
+        if type(value) is int and self._int_range is not None:
+            low, high = self._int_range
+            if low <= value <= high:
+                return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             expected = "an integer" if self.integer else "a number"
             errors.append(FieldError(path, f"expected {expected}, got {_kind(value)}"))
@@ -181,6 +208,9 @@ class NumberCodec(Codec):
             errors.append(FieldError(path, f"must be less than {self.exclusive_maximum}"))
         return value
 
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((int, float))
+
 
 class BooleanCodec(Codec):
     __slots__ = ()
@@ -190,6 +220,9 @@ class BooleanCodec(Codec):
             errors.append(FieldError(path, f"expected a boolean, got {_kind(value)}"))
         return value
 
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((bool,))
+
 
 class NullCodec(Codec):
     __slots__ = ()
@@ -198,6 +231,9 @@ class NullCodec(Codec):
         if value is not None:
             errors.append(FieldError(path, f"expected null, got {_kind(value)}"))
         return value
+
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((_NONE_TYPE,))
 
 
 class NullableCodec(Codec):
@@ -211,22 +247,43 @@ class NullableCodec(Codec):
             return None
         return self.inner.decode(value, path, errors, strict)
 
+    def json_types(self) -> frozenset[type] | None:
+        inner = self.inner.json_types()
+        return None if inner is None else inner | {_NONE_TYPE}
+
 
 class LiteralCodec(Codec):
     """A closed set of values written inline in the spec."""
 
-    __slots__ = ("values",)
+    __slots__ = ("_keys", "values")
 
     def __init__(self, values: tuple[Any, ...]) -> None:
         self.values = values
+        # (type, value) pairs: one set lookup, and True is not taken for 1 nor 1 for 1.0.
+        self._keys: frozenset[tuple[type, Any]] | None
+        try:
+            self._keys = frozenset((type(v), v) for v in values)
+        except TypeError:  # an array or object among the values: compared one by one
+            self._keys = None
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
-        if any(type(v) is type(value) and v == value for v in self.values):
+        keys = self._keys
+        if keys is not None:
+            try:
+                if (type(value), value) in keys:
+                    return value
+            except TypeError:  # an array or object: not one of these scalars
+                pass
+        elif any(type(v) is type(value) and v == value for v in self.values):
             return value
         if strict or _kind(value) not in {_kind(v) for v in self.values}:
             allowed = ", ".join(repr(v) for v in self.values)
             errors.append(FieldError(path, f"must be one of {allowed}, got {value!r}"[:300]))
         return value
+
+    def json_types(self) -> frozenset[type] | None:
+        # Strict or tolerant, a value of another JSON kind than every listed value is refused.
+        return frozenset(type(v) for v in self.values)
 
 
 class EnumCodec(Codec):
@@ -252,15 +309,18 @@ class EnumCodec(Codec):
                 errors.append(FieldError(path, f"must be one of {allowed}, got {value!r}"[:300]))
             return value
 
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((self.value_type,))
 
-_FAST_ITEM_TYPES: Final[dict[type[Codec], tuple[type, ...]]] = {
-    StringCodec: (str,),
-    NumberCodec: (int, float),
+
+_FAST_ITEM_TYPES: Final[dict[type[Codec], frozenset[type]]] = {
+    StringCodec: frozenset((str,)),
+    NumberCodec: frozenset((int, float)),
 }
 
 
 class ArrayCodec(Codec):
-    __slots__ = ("_fast_types", "items", "max_items", "min_items")
+    __slots__ = ("_fast_types", "_numbers", "items", "max_items", "min_items")
 
     def __init__(
         self, items: Codec, *, min_items: int | None = None, max_items: int | None = None
@@ -283,9 +343,10 @@ class ArrayCodec(Codec):
             and items.pattern is None
         )
         self._fast_types = _FAST_ITEM_TYPES[type(items)] if plain else None
+        self._numbers = plain and type(items) is NumberCodec
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
-        if not isinstance(value, list):
+        if type(value) is not list and not isinstance(value, list):
             errors.append(FieldError(path, f"expected an array, got {_kind(value)}"))
             return value
         if self.min_items is not None and len(value) < self.min_items:
@@ -293,10 +354,25 @@ class ArrayCodec(Codec):
         if self.max_items is not None and len(value) > self.max_items:
             errors.append(FieldError(path, f"must have at most {self.max_items} items"))
         fast = self._fast_types
-        if fast is not None and all(type(v) in fast for v in value):
-            return value
+        if fast is not None:
+            # The type of every item, checked by C loops (no Python code per item).
+            if self._numbers and not strict:
+                # Tolerant reading of a response (embedding vectors): sum() runs over numbers
+                # only and raises at anything else (strings, null, arrays, objects); a
+                # boolean counts as the number it is. Validation checks the exact types.
+                try:
+                    sum(value, 0.0)
+                except (TypeError, OverflowError):
+                    pass
+                else:
+                    return value
+            elif fast.issuperset(map(type, value)):
+                return value
         items = self.items
-        return [items.decode(v, join_path(path, i), errors, strict) for i, v in enumerate(value)]
+        return [items.decode(v, f"{path}[{i}]", errors, strict) for i, v in enumerate(value)]
+
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((list,))
 
 
 class MapCodec(Codec):
@@ -312,11 +388,14 @@ class MapCodec(Codec):
         codec = self.values
         return {k: codec.decode(v, join_path(path, k), errors, strict) for k, v in value.items()}
 
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((dict,))
+
 
 class UnionCodec(Codec):
     """The first variant that takes the value wins; with a discriminator, the one it names."""
 
-    __slots__ = ("discriminator", "mapping", "variants")
+    __slots__ = ("_by_type", "discriminator", "mapping", "variants")
 
     def __init__(
         self,
@@ -328,19 +407,42 @@ class UnionCodec(Codec):
         self.variants = variants
         self.discriminator = discriminator
         self.mapping = dict(mapping or {})
+        self._by_type: dict[type, tuple[Codec, ...]] | None = None
+
+    def _candidates(self) -> dict[type, tuple[Codec, ...]]:
+        """For each JSON type, the variants that can take a value of it, in order. Built on
+        first use (the variants may name models defined later in the module)."""
+        accepts = [v.json_types() for v in self.variants]
+        self._by_type = {
+            t: tuple(v for v, types in zip(self.variants, accepts) if types is None or t in types)
+            for t in _JSON_TYPES
+        }
+        return self._by_type
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
         if self.discriminator is not None and isinstance(value, dict):
             tag = value.get(self.discriminator)
             if isinstance(tag, str) and tag in self.mapping:
                 return self.mapping[tag].decode(value, path, errors, strict)
-        for variant in self.variants:
-            scratch: list[FieldError] = []
-            result = variant.decode(value, path, scratch, strict)
-            if not scratch:
+        by_type = self._by_type if self._by_type is not None else self._candidates()
+        # Variants that cannot take the value's JSON type would only fail: they are skipped.
+        count = len(errors)
+        for variant in by_type.get(type(value), self.variants):
+            result = variant.decode(value, path, errors, strict)
+            if len(errors) == count:
                 return result
+            del errors[count:]  # this variant's problems: the next one may take the value
         errors.append(FieldError(path, f"does not match any allowed type (got {_kind(value)})"))
         return value
+
+    def json_types(self) -> frozenset[type] | None:
+        types: set[type] = set()
+        for variant in (*self.variants, *self.mapping.values()):
+            accepts = variant.json_types()
+            if accepts is None:
+                return None
+            types |= accepts
+        return frozenset(types)
 
 
 class LazyCodec(Codec):
@@ -359,13 +461,20 @@ class LazyCodec(Codec):
 
 
 class ModelCodec(Codec):
-    __slots__ = ("_get",)
+    __slots__ = ("_get", "_model")
 
     def __init__(self, get: Callable[[], type[Model]]) -> None:
         self._get = get
+        self._model: type[Model] | None = None
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
-        return self._get()._decode(value, path, errors, strict)
+        model = self._model
+        if model is None:
+            model = self._model = self._get()
+        return model._decode(value, path, errors, strict)
+
+    def json_types(self) -> frozenset[type] | None:
+        return frozenset((dict,))
 
 
 # ---- models ------------------------------------------------------------------------------
@@ -391,6 +500,9 @@ class Model:
     _fields: ClassVar[tuple[Field, ...]] = ()
     _wire_names: ClassVar[frozenset[str]] = frozenset()
     _additional: ClassVar[Codec | None] = ANY  # None: unknown properties are not allowed
+    # What _decode reads per field, built once: (wire, attr, decode, required, path suffix,
+    # path at the root), so that no path is worked out again on every call.
+    _plan: ClassVar[tuple[tuple[str, str, Callable[..., Any], bool, str, str], ...]] = ()
     additional_properties: dict[str, Any]
 
     @classmethod
@@ -398,6 +510,17 @@ class Model:
         cls._fields = fields
         cls._wire_names = frozenset(f.wire for f in fields)
         cls._additional = additional
+        cls._plan = tuple(
+            (
+                f.wire,
+                f.attr,
+                f.codec.decode,
+                f.required,
+                join_path("_", f.wire)[1:],
+                join_path("", f.wire),
+            )
+            for f in fields
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -424,13 +547,11 @@ class Model:
             return data
         count = len(errors)
         values: dict[str, Any] = {}
-        for field in cls._fields:
-            if field.wire in data:
-                values[field.attr] = field.codec.decode(
-                    data[field.wire], join_path(path, field.wire), errors, strict
-                )
-            elif field.required:
-                errors.append(FieldError(join_path(path, field.wire), "is required"))
+        for wire, attr, decode, required, suffix, root in cls._plan:
+            if wire in data:
+                values[attr] = decode(data[wire], path + suffix if path else root, errors, strict)
+            elif required:
+                errors.append(FieldError(path + suffix if path else root, "is required"))
         extra: dict[str, Any] = {}
         if len(data) > len(values):
             additional = cls._additional
@@ -440,6 +561,8 @@ class Model:
                 if additional is None:
                     if strict:
                         errors.append(FieldError(join_path(path, key), "is not a known property"))
+                    extra[key] = value
+                elif additional is ANY:
                     extra[key] = value
                 else:
                     extra[key] = additional.decode(value, join_path(path, key), errors, strict)
