@@ -2,8 +2,9 @@
 
     generated_app  the generated server (create_app) around a trivial service
     fastapi_app    a FastAPI app doing the same checks with the same status codes and error
-                   bodies: api-key, api-version, body validation with field paths, the
-                   `extra-parameters` modes, the Azure error shape
+                   bodies: api-key or Bearer, api-version (missing, unsupported), media type,
+                   size, body validation with field paths (int32 range), the
+                   `extra-parameters` values and modes, the Azure error shape, request ids
     canned_app     the client benchmark's server: answers /embeddings with a prebuilt body
                    (256 x 1,024 floats, as float JSON or base64), or a small one when the
                    request asks for 16 dimensions
@@ -52,60 +53,142 @@ def _generated() -> Any:
 
 
 def _fastapi() -> Any:
+    """The generated server's twin in idiomatic FastAPI: a pydantic body model, Query/Header
+    parameters, a dependency for the media type and size, a pure ASGI middleware for the
+    request ids. Each check the generated app makes on this route is made here too, with the
+    same status, error code and body shape."""
     import hmac
+    import re
+    import uuid
+    from typing import Annotated
 
-    from fastapi import FastAPI, Header, Query, Request
+    from fastapi import Depends, FastAPI, Header, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
+    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+    int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+    modes = ("error", "drop", "pass-through")
+    max_body_bytes = 32 * 1024 * 1024
+    request_id_pattern = re.compile(r"[\x21-\x7e]{1,256}\Z")
 
     class EmbeddingsOptions(BaseModel):
         model_config = ConfigDict(extra="allow")
         input: list[StrictStr]
-        dimensions: StrictInt | None = None
-        encoding_format: StrictStr | None = None
-        input_type: StrictStr | None = None
+        dimensions: int32 | None = None
+        encoding_format: StrictStr | None = None  # open enum: any string
+        input_type: StrictStr | None = None  # open enum: any string
         model: StrictStr | None = None
+
+    class Refused(Exception):
+        def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+            self.status, self.code, self.message, self.extra = status, code, message, extra
+
+    def error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+              **extra: Any) -> JSONResponse:
+        return JSONResponse({"error": {"code": code, "message": message, **extra}},
+                            status_code=status, headers={"x-ms-error-code": code, **(headers or {})})
+
+    def request_ids(inner: Any) -> Any:
+        """x-request-id on every answer (the client's x-ms-client-request-id, echoed, or a uuid)."""
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await inner(scope, receive, send)
+                return
+            offered = next((v.decode("latin-1") for k, v in scope["headers"]
+                            if k == b"x-ms-client-request-id"), "")
+            ids = [(b"x-request-id", offered.encode())] * 2
+            if request_id_pattern.match(offered):
+                ids[1] = (b"x-ms-client-request-id", offered.encode())
+            else:
+                ids = [(b"x-request-id", str(uuid.uuid4()).encode())]
+
+            async def send_with_ids(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), *ids]
+                await send(message)
+
+            await inner(scope, receive, send_with_ids)
+        return middleware
+
+    async def media_type(request: Request) -> None:  # async: no thread pool per request
+        content_type = request.headers.get("content-type")
+        content_length = request.headers.get("content-length")
+        essence = (content_type or "").split(";", 1)[0].strip().lower()
+        if essence != "application/json" and not essence.endswith("+json"):
+            raise Refused(415, "UnsupportedMediaType", "The request body must be "
+                          f"application/json in UTF-8, not {(content_type or 'unspecified')[:100]!r}.")
+        if content_length and content_length.strip().isdigit() and int(content_length) > max_body_bytes:
+            raise Refused(413, "PayloadTooLarge",
+                          f"The request body is larger than {max_body_bytes} bytes.")
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
-    def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-        return JSONResponse({"error": {"code": code, "message": message, **extra}},
-                            status_code=status, headers={"x-ms-error-code": code})
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"code": "InvalidValue", "message": e["msg"],
-                    "target": ".".join(str(p) for p in e["loc"][1:])} for e in exc.errors()]
+        def path(loc: Any) -> str:
+            return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:]).lstrip(".")
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return error(400, "InvalidRequestBody", "The request body is not valid JSON.")
+        details = [{"code": "InvalidValue", "message": e["msg"], "target": path(e["loc"])}
+                   for e in exc.errors()]
         return error(400, "InvalidRequestBody", "The request body is invalid: " + "; ".join(
-            f"{d['target']}: {d['message']}" for d in details), details=details)
+            f"{d['target']}: {d['message']}" for d in details[:5]), details=details)
 
-    @app.post("/embeddings")
+    @app.post("/embeddings", dependencies=[Depends(media_type)])
     async def embeddings(
-        request: Request, body: EmbeddingsOptions,
-        api_version: str | None = Query(None, alias="api-version"),
-        api_key: str | None = Header(None, alias="api-key"),
-        extra_parameters: str | None = Header(None, alias="extra-parameters"),
+        request: Request,
+        body: EmbeddingsOptions,
+        api_version: Annotated[str | None, Query(alias="api-version")] = None,
+        api_key: Annotated[str | None, Header(alias="api-key")] = None,
+        extra_parameters: Annotated[str | None, Header(alias="extra-parameters")] = None,
     ) -> Any:
-        if api_key is None or not hmac.compare_digest(api_key.encode(), API_KEY.encode()):
-            return error(401, "Unauthorized", "Access denied: a valid key is required.")
-        if api_version is None:
+        offered = [api_key] if api_key else []
+        authorization = request.headers.get("authorization")
+        if authorization and authorization[:7].lower() == "bearer ":
+            offered.append(authorization[7:].strip())
+        matched = False
+        for candidate in offered:
+            matched |= hmac.compare_digest(candidate.encode("utf-8", "surrogateescape"),
+                                           API_KEY.encode())
+        if not matched:
+            return error(401, "Unauthorized", "Access denied: a valid key is required.",
+                         headers={"www-authenticate": "Bearer"})
+        if not api_version:
             return error(400, "MissingApiVersionParameter",
                          "The 'api-version' query parameter is required; the supported "
                          f"version is '{API_VERSION}'.", target="api-version")
+        if api_version != API_VERSION:
+            return error(400, "UnsupportedApiVersion",
+                         f"Unsupported 'api-version' {api_version[:100]!r}; the supported "
+                         f"version is '{API_VERSION}'.", target="api-version")
+        mode = "error" if extra_parameters is None else extra_parameters
+        if mode not in modes:
+            return error(400, "InvalidHeaderValue", "Header 'extra-parameters' must be one of "
+                         f"{', '.join(modes)}; got {mode[:100]!r}.",
+                         details=[{"code": "InvalidValue", "message": "is not a known value",
+                                   "target": "extra-parameters"}])
         extra = sorted(body.model_extra or ())
-        if extra and extra_parameters in (None, "error"):
+        if extra and mode == "error":
             return error(400, "ExtraParametersNotAllowed",
-                         f"Extra parameters [{', '.join(extra)}] are not allowed",
+                         f"Extra parameters [{', '.join(extra)}] are not allowed when "
+                         "'extra-parameters' is 'error'; send 'pass-through' to pass them to the "
+                         "model, or 'drop' to drop them.",
                          details=[{"code": "UnknownParameter", "message": "is not a known "
                                    "parameter", "target": name} for name in extra])
+        if extra and mode == "drop":
+            body.model_extra.clear()  # type: ignore[union-attr]
         dims = body.dimensions if body.dimensions is not None else 16
         return {"id": "bench", "object": "list", "model": "bench",
                 "data": [{"index": i, "object": "embedding", "embedding": VECTOR[:dims]}
                          for i in range(len(body.input))],
                 "usage": {"prompt_tokens": len(body.input), "total_tokens": len(body.input)}}
 
-    return app
+    return request_ids(app)
 
 
 def canned_bodies(vectors: int = 256, dims: int = 1024) -> dict[str, bytes]:

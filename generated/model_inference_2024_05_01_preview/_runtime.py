@@ -542,7 +542,7 @@ class Model:
 
     @classmethod
     def _decode(cls, data: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             errors.append(FieldError(path, f"expected an object, got {_kind(data)}"))
             return data
         count = len(errors)
@@ -577,24 +577,28 @@ class Model:
         for field in self._fields:
             value = getattr(self, field.attr)
             if value is not NOT_GIVEN:
-                out[field.wire] = encode(value)
-        for key, value in self.additional_properties.items():
-            if key not in out:
-                out[key] = encode(value)
+                out[field.wire] = value if type(value) in _PLAIN_TYPES else encode(value)
+        if self.additional_properties:
+            for key, value in self.additional_properties.items():
+                if key not in out:
+                    out[key] = encode(value)
         return out
 
 
 _PLAIN: Final = (str, int, float, bool, type(None))
+_PLAIN_TYPES: Final = frozenset(_PLAIN)
 
 
 def encode(value: Any) -> Any:
     """A typed value -> plain JSON data."""
+    if type(value) in _PLAIN_TYPES:  # the common case first (server answers, request bodies)
+        return value
     if isinstance(value, Model):
         return value.to_dict()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (list, tuple)):
-        if all(type(v) in _PLAIN for v in value):
+        if _PLAIN_TYPES.issuperset(map(type, value)):
             return list(value)
         return [encode(v) for v in value]
     if isinstance(value, Mapping):

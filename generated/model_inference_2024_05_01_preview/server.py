@@ -18,9 +18,9 @@ import hmac
 import json
 import logging
 import math
+import os
 import re
 import typing as _t
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -53,7 +53,9 @@ class RequestContext:
     headers: Mapping[str, str]
     query: Mapping[str, str]
     path_params: Mapping[str, str]
-    #: The extra-parameters mode in force: the header's value, or the documented default.
+    #: The extra-parameters mode in force: the header's value, or the documented default; when
+    #: the spec has no such header, "pass-through" (JSON Schema keeps unknown properties unless
+    #: the body's schema says `additionalProperties: false`, which validation refuses).
     extra_parameters: str
     #: The keys the request offers (the key header's value, the `Authorization: Bearer`
     #: token), for an `authenticate` hook; never logged.
@@ -199,6 +201,7 @@ def _error_writer(table: _ErrorTable, status: int) -> _ErrorBody | None:
 class _Route:
     operation_id: str
     method: str
+    path: str
     pattern: re.Pattern[str]
     path_names: tuple[str, ...]
     body_model: type[_rt.Model] | None
@@ -206,6 +209,9 @@ class _Route:
     api_version_param: str | None
     extra_parameters_header: str | None
     modes: tuple[str, str, str]  # header values meaning: error, drop, pass-through
+    #: The mode without the header: the spec's header default, or (no such header) what the
+    #: body schema allows: unknown properties are kept unless the model forbids them.
+    default_mode: str
     known_modes: tuple[str, ...]
     required_params: tuple[tuple[str, str], ...]  # (location, name)
     status: int
@@ -218,6 +224,7 @@ _ROUTES: tuple[_Route, ...] = (
     _Route(
         operation_id="GetEmbeddings",
         method="POST",
+        path="/embeddings",
         pattern=re.compile("/embeddings\\Z"),
         path_names=(),
         body_model=EmbeddingsOptions,
@@ -226,6 +233,7 @@ _ROUTES: tuple[_Route, ...] = (
         extra_parameters_header="extra-parameters",
         modes=("error", "drop", "pass-through"),
         known_modes=("error", "drop", "pass-through"),
+        default_mode="error",
         required_params=(),
         status=200,
         result=EmbeddingsResult,
@@ -235,6 +243,7 @@ _ROUTES: tuple[_Route, ...] = (
     _Route(
         operation_id="GetImageEmbeddings",
         method="POST",
+        path="/images/embeddings",
         pattern=re.compile("/images/embeddings\\Z"),
         path_names=(),
         body_model=ImageEmbeddingsOptions,
@@ -243,6 +252,7 @@ _ROUTES: tuple[_Route, ...] = (
         extra_parameters_header="extra-parameters",
         modes=("error", "drop", "pass-through"),
         known_modes=("error", "drop", "pass-through"),
+        default_mode="error",
         required_params=(),
         status=200,
         result=EmbeddingsResult,
@@ -280,18 +290,41 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_PARAMETER = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
 
 
+#: The variant digit of a random UUID (RFC 9562: 10xx) for each first hex digit of a byte.
+_UUID_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def _new_request_id() -> str:
+    """A random (version 4) UUID, as str(uuid.uuid4()) writes it, in a third of its time."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
 def _headers_of(scope: Scope) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope.get("headers", ()):
         name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        if name in headers:
+            headers[name] = f"{headers[name]}, {raw_value.decode('latin-1')}"
+        else:
+            headers[name] = raw_value.decode("latin-1")
     return headers
 
 
 def _query_of(scope: Scope) -> dict[str, str]:
     raw = scope.get("query_string", b"").decode("latin-1")
-    return dict(parse_qsl(raw, keep_blank_values=True))
+    if "%" in raw or "+" in raw:
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    # Nothing to unquote: what parse_qsl gives, without its per-field work.
+    query: dict[str, str] = {}
+    for part in raw.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            query[name] = value
+    return query
+
+
+_KEY_HEADERS = frozenset((KEY_HEADER, "authorization"))
 
 
 def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
@@ -334,6 +367,12 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"the number {text[:20]} is too large")
     return value
+
+
+#: json.loads with these options, built once (json.loads builds a decoder per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+#: Compact JSON, NaN and infinities refused; built once, as _DECODER.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def _has_surrogate(value: _t.Any) -> bool:
@@ -381,17 +420,19 @@ def create_app(
         if scope["type"] != "http":
             return
         headers = _headers_of(scope)
-        offered_id = headers.get("x-ms-client-request-id", "")
-        request_id = offered_id if _REQUEST_ID.match(offered_id) else str(uuid.uuid4())
-        reply_headers = {"x-request-id": request_id}
-        if request_id == offered_id:
-            reply_headers["x-ms-client-request-id"] = offered_id
+        offered_id = headers.get("x-ms-client-request-id")
+        if offered_id and _REQUEST_ID.match(offered_id):
+            request_id = offered_id
+            reply_headers = {"x-request-id": request_id, "x-ms-client-request-id": offered_id}
+        else:
+            request_id = _new_request_id()
+            reply_headers = {"x-request-id": request_id}
         errors = _API_ERRORS
         body: bytes | None
         try:
-            route, match = _route_of(scope)
+            route, path_params = _route_of(scope)
             errors = route.errors
-            status, payload = await _handle(route, match, scope, receive, headers, request_id)
+            status, payload = await _handle(route, path_params, scope, receive, headers, request_id)
             body = _json_bytes(payload)
         except _Failure as failure:
             status, body = _error_reply(errors, failure, reply_headers)
@@ -407,7 +448,7 @@ def create_app(
 
     async def _handle(
         route: _Route,
-        match: re.Match[str],
+        path_params: dict[str, str],
         scope: Scope,
         receive: Receive,
         headers: dict[str, str],
@@ -440,12 +481,10 @@ def create_app(
                     f"the supported version is {API_VERSION!r}.",
                     target=route.api_version_param,
                 )
-        public_headers = {
-            k: v for k, v in headers.items() if k not in (KEY_HEADER, "authorization")
-        }
-        mode = route.modes[0]
+        public_headers = {k: v for k, v in headers.items() if k not in _KEY_HEADERS}
+        mode = route.default_mode
         if route.extra_parameters_header is not None:
-            mode = headers.get(route.extra_parameters_header.lower(), route.modes[0])
+            mode = headers.get(route.extra_parameters_header.lower(), mode)
             if route.known_modes and mode not in route.known_modes:
                 raise _Failure(
                     400,
@@ -467,9 +506,7 @@ def create_app(
             api_version=query.get(route.api_version_param or "", API_VERSION),
             headers=public_headers,
             query=query,
-            path_params={
-                name: match.group(group) for group, name in zip(match.groupdict(), route.path_names)
-            },
+            path_params=path_params,
             extra_parameters=mode,
             credentials=credentials,
         )
@@ -525,15 +562,25 @@ def create_app(
     return app
 
 
-def _route_of(scope: Scope) -> tuple[_Route, re.Match[str]]:
+def _route_of(scope: Scope) -> tuple[_Route, dict[str, str]]:
     path = scope.get("path", "")
     method = scope.get("method", "GET").upper()
+    route = _STATIC_ROUTES.get((method, path))
+    if route is not None:
+        return route, {}
+    return _match_route(method, path)
+
+
+def _match_route(method: str, path: str) -> tuple[_Route, dict[str, str]]:
+    """The first route whose pattern matches `path` and whose method is `method`."""
     matches = [(route, m) for route in _ROUTES if (m := route.pattern.match(path))]
     if not matches:
         raise _Failure(404, "NotFound", f"No route matches {path[:200]!r}.")
     for route, m in matches:
         if route.method == method:
-            return route, m
+            return route, {
+                name: m.group(group) for group, name in zip(m.groupdict(), route.path_names)
+            }
     allowed = ", ".join(sorted({route.method for route, _ in matches}))
     raise _Failure(
         405,
@@ -541,6 +588,21 @@ def _route_of(scope: Scope) -> tuple[_Route, re.Match[str]]:
         f"{method[:20]} is not allowed here; use {allowed}.",
         headers={"allow": allowed},
     )
+
+
+def _static_routes() -> dict[tuple[str, str], _Route]:
+    """(method, path) -> route for the paths without parameters, resolved once the way
+    _match_route resolves them, so that a dictionary lookup gives the same route."""
+    table: dict[tuple[str, str], _Route] = {}
+    for route in _ROUTES:
+        if not route.path_names:
+            found, params = _match_route(route.method, route.path)
+            if not params:
+                table[(route.method, route.path)] = found
+    return table
+
+
+_STATIC_ROUTES = _static_routes()
 
 
 def _failure_of(error: ServiceError) -> _Failure:
@@ -591,7 +653,7 @@ async def _read_json(
     declared = headers.get("content-length", "").strip()
     empty = declared == "0" or (not declared and "transfer-encoding" not in headers)
     content_type = headers.get("content-type", "")
-    if content_type or not empty:
+    if (content_type or not empty) and content_type != "application/json":
         _check_media_type(content_type)
     if declared.isdigit() and int(declared) > limit:
         raise _Failure(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes.")
@@ -607,7 +669,9 @@ async def _read_json(
             400, "InvalidRequestBody", f"The request body is not valid UTF-8 (byte {exc.start})."
         ) from None
     try:
-        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _DECODER.decode(text)
     except ValueError as exc:
         raise _Failure(
             400, "InvalidRequestBody", f"The request body is not valid JSON: {exc}"
@@ -677,16 +741,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 
 def _json_bytes(payload: _t.Any) -> bytes:
     """Compact JSON; non-ASCII escaped, so that any string (even a lone surrogate) is safe."""
-    return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode("ascii")
+    return _ENCODER.encode(payload).encode("ascii")
 
 
 async def _respond(
     send: Send, status: int, body: bytes | None, headers: Mapping[str, str], head: bool
 ) -> None:
-    raw_headers = []
-    if body is not None:
-        raw_headers.append((b"content-type", b"application/json"))
-    raw_headers.append((b"content-length", str(len(body or b"")).encode()))
+    raw_headers = [(b"content-type", b"application/json")] if body is not None else []
+    raw_headers.append((b"content-length", b"%d" % len(body or b"")))
     raw_headers += [
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
     ]
