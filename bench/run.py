@@ -217,6 +217,24 @@ def client_contenders(url: str) -> dict[str, Callable[[list[str], str, int | Non
             return [_b64_floats(d["embedding"]) for d in data]
         return [d["embedding"] for d in data]
 
+    araw = httpx.AsyncClient(timeout=60)
+
+    def raw_httpx_async(inputs: list[str], fmt: str, dims: int | None) -> Any:
+        body: dict[str, Any] = {"input": inputs, "encoding_format": fmt}
+        if dims:
+            body["dimensions"] = dims
+
+        async def call() -> Any:
+            response = await araw.post(
+                f"{url}/embeddings", params={"api-version": "2024-05-01-preview"},
+                content=json.dumps(body).encode(),
+                headers={"api-key": key, "content-type": "application/json"})
+            data = json.loads(response.content)["data"]
+            if fmt == "base64":
+                return [_b64_floats(d["embedding"]) for d in data]
+            return [d["embedding"] for d in data]
+        return loop.run_until_complete(call())
+
     def generated_sync(inputs: list[str], fmt: str, dims: int | None) -> Any:
         kwargs = {"dimensions": dims} if dims else {}
         return sync.get_embeddings(input=inputs, encoding_format=fmt, **kwargs).vectors(fmt)
@@ -229,8 +247,9 @@ def client_contenders(url: str) -> dict[str, Callable[[list[str], str, int | Non
                                                  **kwargs)).vectors(fmt)
         return loop.run_until_complete(call())
 
-    contenders = {"raw httpx + json.loads": raw_httpx, "generated (sync)": generated_sync,
-                  "generated (async)": generated_async}
+    contenders = {"raw httpx + json.loads": raw_httpx,
+                  "raw httpx async + json.loads": raw_httpx_async,
+                  "generated (sync)": generated_sync, "generated (async)": generated_async}
     try:
         from azure.ai.inference import EmbeddingsClient
         from azure.core.credentials import AzureKeyCredential
@@ -295,10 +314,15 @@ def client(runs: int) -> None:
         for name in contenders:
             say(f"| {case} | {name} | {med[(case, name)]:.2f} | {med[(case, name)] / raw:.2f}x |")
     say()
+    # Each generated client against raw httpx of its own kind: the async one pays httpx's own
+    # async costs, which are not the generated code's overhead.
+    baselines = {"generated (sync)": "raw httpx + json.loads",
+                 "generated (async)": "raw httpx async + json.loads"}
     for case in cases:
-        for name in ("generated (sync)", "generated (async)"):
-            r = med[(case, name)] / med[(case, "raw httpx + json.loads")]
-            target(f"{name}, {case}: within 10% of raw httpx", r <= 1.10, f"{r:.2f}x raw")
+        for name, baseline in baselines.items():
+            r = med[(case, name)] / med[(case, baseline)]
+            target(f"{name}, {case}: within 10% of {baseline.split(' +')[0]}", r <= 1.10,
+                   f"{r:.2f}x raw")
     for name in ("generated (sync)", "generated (async)"):
         r = med[("float (256 x 1024)", name)] / med[("base64 (256 x 1024)", name)]
         target(f"{name}: base64 >= 5x faster than float JSON to usable vectors", r >= 5,

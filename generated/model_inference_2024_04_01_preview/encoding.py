@@ -144,7 +144,8 @@ def decode_embedding(
 ) -> list[float] | list[int]:
     """The numbers of one embedding as the service sent it in `encoding_format`.
 
-    float and base64 give floats; int8 and uint8 give the integers as sent; binary and
+    float and base64 give floats (float keeps a JSON integer such as 0 as the int it is,
+    which is a valid float); int8 and uint8 give the integers as sent; binary and
     ubinary give the unpacked bits (0 or 1), 8 per byte. Packed bits are padded to a whole
     byte: pass `dimensions` to drop the padding. Without `encoding_format`, a string is read
     as base64 and an array is returned as sent (packed bits stay packed: name the format to
@@ -159,7 +160,10 @@ def decode_embedding(
     if name == "base64":
         return _base64_floats(value).tolist()
     if name == "float":
-        return list(map(float, _numbers(value, name)))  # the C loop of map: no Python per item
+        # The numbers as sent, copied: a JSON integer such as 0 already is a valid float
+        # (int is accepted wherever float is), and converting each one costs more than the
+        # whole rest of reading a large answer.
+        return list(_numbers(value, name))
     if name in ("int8", "uint8"):
         return list(map(int, _numbers(value, name)))
     bits: list[int] = []
