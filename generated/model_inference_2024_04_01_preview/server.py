@@ -420,7 +420,7 @@ _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def _has_surrogate(value: _t.Any) -> bool:
-    """Whether a parsed JSON value holds a lone surrogate (escaped as \\udXXX) anywhere."""
+    """Whether a parsed JSON value holds a lone surrogate (escaped as \\ud800 to \\udfff) anywhere."""
     stack = [value]
     while stack:
         item = stack.pop()
