@@ -1,71 +1,109 @@
-"""Every documented sample, through the generated models, client and server.
+"""Every documented sample of every spec in spec/, through the generated models, client and server.
 
-The samples come from the spec's examples (written verbatim from the seed pages), so these
-tests prove the generated code against the documentation, not against itself.
+The samples come from the specs' examples (written verbatim from the seed pages), so these
+tests prove each generated package against the documentation, not against itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
+from types import ModuleType
 from typing import Any
 
 import httpx
 import jsonschema
-import model_inference_2024_05_01_preview as pkg
 import pytest
-from model_inference_2024_05_01_preview import client as client_module
-from model_inference_2024_05_01_preview import models
-from model_inference_2024_05_01_preview.server import create_app
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from generator import ir
 from generator.cli import build_api
+from generator.diagnostics import join_pointer
 from generator.load import load
 from tests.conftest import SPEC_DIR, serve
 
-SPEC = SPEC_DIR / "2024-05-01-preview.yaml"
-API, _ = build_api(SPEC)
-BODY_MODELS = {"get_embeddings": models.EmbeddingsOptions,
-               "get_image_embeddings": models.ImageEmbeddingsOptions}
-SAMPLES = [
-    pytest.param(op.py_name, json.loads(ex.request), json.loads(ex.response), id=ex.name)
-    for op in API.operations for ex in op.examples
-]
+SPECS = sorted(SPEC_DIR.glob("*.yaml"))
+APIS = {spec.name: build_api(spec)[0] for spec in SPECS}
 KEY = "test-key-0123"
 
 
-def test_every_documented_sample_is_in_the_spec() -> None:
-    names = sorted(ex.name for op in API.operations for ex in op.examples)
-    assert names == ["maximum_set_embeddings", "maximum_set_image_embeddings",
-                     "minimum_set_embeddings", "minimum_set_image_embeddings"]
-    for op in API.operations:
-        for ex in op.examples:
-            assert ex.request is not None and ex.response is not None and ex.status == "200"
+def _class_name(api: ir.Api, t: ir.TypeRef | None) -> str:
+    assert isinstance(t, ir.NamedType)
+    return next(d.py_name for d in api.definitions if d.name == t.name)
 
 
-@pytest.mark.parametrize(("operation", "request_json", "response_json"), SAMPLES)
-def test_samples_round_trip_to_the_same_json(operation: str, request_json: Any,
-                                             response_json: Any) -> None:
-    body = BODY_MODELS[operation].from_dict(request_json)
-    assert json.dumps(body.to_dict()) == json.dumps(request_json)  # same keys, same order
-    result = models.EmbeddingsResult.from_dict(response_json)
-    assert json.dumps(result.to_dict()) == json.dumps(response_json)
-    # strict validation (the server's view) accepts the samples too
-    assert BODY_MODELS[operation].validate(request_json).to_dict() == request_json
+def _cases() -> list[Any]:
+    cases = []
+    for spec_name, api in APIS.items():
+        for op in api.operations:
+            for example in op.examples:
+                cases.append(pytest.param(spec_name, op.py_name, example.name,
+                                          id=f"{api.api_version}-{example.name}"))
+    return cases
 
 
-@pytest.mark.parametrize(("operation", "request_json", "response_json"), SAMPLES)
-def test_samples_validate_against_the_spec_schemas(operation: str, request_json: Any,
-                                                   response_json: Any) -> None:
-    document = load(SPEC).root
+CASES = _cases()
+
+
+class Sample:
+    """One documented example with everything a test needs to send it."""
+
+    def __init__(self, spec_name: str, operation: str, example_name: str) -> None:
+        self.api = APIS[spec_name]
+        self.spec = SPEC_DIR / spec_name
+        self.op = next(o for o in self.api.operations if o.py_name == operation)
+        example = next(e for e in self.op.examples if e.name == example_name)
+        assert example.request is not None and example.response is not None
+        assert example.status == "200"
+        self.request_json = json.loads(example.request)
+        self.response_json = json.loads(example.response)
+        self.package: ModuleType = importlib.import_module(self.api.package)
+        self.models = importlib.import_module(f"{self.api.package}.models")
+        self.body_model = getattr(self.models, _class_name(self.api, self.op.body.type))  # type: ignore[union-attr]
+        ok = next(r for r in self.op.responses if r.status == "200")
+        self.result_model = getattr(self.models, _class_name(self.api, ok.type))
+        self.ok_pointer = ok.pointer
+
+
+def test_every_documented_sample_is_in_the_specs() -> None:
+    names = {spec: sorted(e.name for op in api.operations for e in op.examples)
+             for spec, api in APIS.items()}
+    assert names["2024-05-01-preview.yaml"] == [
+        "maximum_set_embeddings", "maximum_set_image_embeddings", "minimum_set_embeddings",
+        "minimum_set_image_embeddings"]
+    assert names["2024-04-01-preview.yaml"] == ["image_embeddings"]
+    assert all(names.values()), names
+
+
+@pytest.mark.parametrize(("spec_name", "operation", "example"), CASES)
+def test_samples_round_trip_to_the_same_json(spec_name: str, operation: str,
+                                             example: str) -> None:
+    sample = Sample(spec_name, operation, example)
+    body = sample.body_model.from_dict(sample.request_json)
+    assert body.to_dict() == sample.request_json
+    result = sample.result_model.from_dict(sample.response_json)
+    assert result.to_dict() == sample.response_json
+    if spec_name == "2024-05-01-preview.yaml":  # its properties are in the samples' order
+        assert json.dumps(body.to_dict()) == json.dumps(sample.request_json)
+        assert json.dumps(result.to_dict()) == json.dumps(sample.response_json)
+    # strict validation (the server's view of a request) accepts the samples too
+    assert sample.body_model.validate(sample.request_json).to_dict() == sample.request_json
+
+
+@pytest.mark.parametrize(("spec_name", "operation", "example"), CASES)
+def test_samples_validate_against_the_spec_schemas(spec_name: str, operation: str,
+                                                   example: str) -> None:
+    sample = Sample(spec_name, operation, example)
+    document = load(sample.spec).root
     uri = document.path.as_uri()
     registry = Registry().with_resource(
         uri, Resource.from_contents(document.data, default_specification=DRAFT202012))
-    op = next(o for o in API.operations if o.py_name == operation)
-    for pointer, value in ((op.body.pointer + "/content/application~1json/schema", request_json),
-                           ("/components/responses/EmbeddingsOk/content/application~1json/schema",
-                            response_json)):
+    body_pointer = join_pointer(sample.op.body.pointer, "content",  # type: ignore[union-attr]
+                                sample.op.body.media_type, "schema")  # type: ignore[union-attr]
+    ok_pointer = join_pointer(sample.ok_pointer, "content", "application/json", "schema")
+    for pointer, value in ((body_pointer, sample.request_json), (ok_pointer, sample.response_json)):
         validator = jsonschema.Draft202012Validator({"$ref": f"{uri}#{pointer}"},
                                                     registry=registry)
         assert list(validator.iter_errors(value)) == []
@@ -74,44 +112,41 @@ def test_samples_validate_against_the_spec_schemas(operation: str, request_json:
 class RecordingService:
     """Answers every call with the documented sample response; records what it received."""
 
-    def __init__(self, response_json: Any) -> None:
-        self.response_json = response_json
+    def __init__(self, sample: Sample) -> None:
+        self.sample = sample
         self.received: list[tuple[str, Any, Any]] = []
 
-    async def get_embeddings(self, body: Any, context: Any) -> models.EmbeddingsResult:
-        self.received.append(("get_embeddings", body, context))
-        return models.EmbeddingsResult.from_dict(self.response_json)
-
-    async def get_image_embeddings(self, body: Any, context: Any) -> models.EmbeddingsResult:
-        self.received.append(("get_image_embeddings", body, context))
-        return models.EmbeddingsResult.from_dict(self.response_json)
+    def __getattr__(self, operation: str) -> Any:
+        async def handle(body: Any, context: Any) -> Any:
+            self.received.append((operation, body, context))
+            return self.sample.result_model.from_dict(self.sample.response_json)
+        return handle
 
 
-def _check_result(result: Any, response_json: Any) -> None:
-    assert isinstance(result, models.EmbeddingsResult)
-    assert isinstance(result.data[0], models.EmbeddingItem)
-    assert isinstance(result.usage, models.EmbeddingsUsage)
-    assert result.to_dict() == response_json
-    assert json.dumps(result.to_dict()) == json.dumps(response_json)
+def _check_result(sample: Sample, result: Any) -> None:
+    assert isinstance(result, sample.result_model)
+    assert type(result.data[0]).__name__ in ("EmbeddingItem", "Embedding")
+    assert result.to_dict() == sample.response_json
 
 
-def _check_received(service: RecordingService, sent: list[bytes], operation: str,
-                    request_json: Any) -> None:
+def _check_received(sample: Sample, service: RecordingService, sent: list[bytes]) -> None:
     [(name, body, context)] = service.received
-    assert name == operation
-    assert isinstance(body, BODY_MODELS[operation])
-    assert body.to_dict() == request_json
-    assert [json.loads(raw) for raw in sent] == [request_json]  # the wire carried exactly it
-    assert context.api_version == pkg.API_VERSION
-    assert context.extra_parameters == "error"  # documented default, nothing extra was sent
-    assert "api-key" not in context.headers
+    assert name == sample.op.py_name
+    assert isinstance(body, sample.body_model)
+    assert body.to_dict() == sample.request_json
+    assert [json.loads(raw) for raw in sent] == [sample.request_json]  # exactly it, on the wire
+    assert context.api_version == sample.package.API_VERSION
+    assert context.extra_body == {}  # nothing extra was sent
+    assert KEY not in json.dumps(dict(context.headers))  # the key is not handed to the service
 
 
-@pytest.mark.parametrize(("operation", "request_json", "response_json"), SAMPLES)
-def test_async_client_to_server_over_asgi(operation: str, request_json: Any,
-                                          response_json: Any) -> None:
-    service = RecordingService(response_json)
-    app = create_app(service, api_keys=[KEY])
+@pytest.mark.parametrize(("spec_name", "operation", "example"), CASES)
+def test_async_client_to_server_over_asgi(spec_name: str, operation: str, example: str) -> None:
+    sample = Sample(spec_name, operation, example)
+    server = importlib.import_module(f"{sample.api.package}.server")
+    client_module = importlib.import_module(f"{sample.api.package}.client")
+    service = RecordingService(sample)
+    app = server.create_app(service, api_keys=[KEY])
     sent: list[bytes] = []
 
     async def record(request: httpx.Request) -> None:
@@ -120,28 +155,33 @@ def test_async_client_to_server_over_asgi(operation: str, request_json: Any,
     async def run() -> Any:
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  event_hooks={"request": [record]})
-        async with http, client_module.AsyncModelInferenceClient(
-                "http://testserver", api_key=KEY, http_client=http) as client:
+        client_class = getattr(client_module, f"Async{sample.api.class_prefix}Client")
+        async with http, client_class("http://testserver", api_key=KEY,
+                                      http_client=http) as client:
             method = getattr(client, operation)
-            return await method(BODY_MODELS[operation].from_dict(request_json))
+            return await method(sample.body_model.from_dict(sample.request_json))
 
-    _check_result(asyncio.run(run()), response_json)
-    _check_received(service, sent, operation, request_json)
+    _check_result(sample, asyncio.run(run()))
+    _check_received(sample, service, sent)
 
 
-@pytest.mark.parametrize(("operation", "request_json", "response_json"), SAMPLES)
-def test_sync_client_to_server_over_uvicorn(operation: str, request_json: Any,
-                                            response_json: Any) -> None:
-    service = RecordingService(response_json)
+@pytest.mark.parametrize(("spec_name", "operation", "example"), CASES)
+def test_sync_client_to_server_over_uvicorn(spec_name: str, operation: str,
+                                            example: str) -> None:
+    sample = Sample(spec_name, operation, example)
+    server = importlib.import_module(f"{sample.api.package}.server")
+    client_module = importlib.import_module(f"{sample.api.package}.client")
+    service = RecordingService(sample)
     sent: list[bytes] = []
-    with serve(create_app(service, api_keys=[KEY])) as url:
+    with serve(server.create_app(service, api_keys=[KEY])) as url:
         http = httpx.Client(event_hooks={"request": [lambda r: sent.append(r.content)]})
-        with client_module.ModelInferenceClient(url, api_key=KEY, http_client=http) as client:
+        client_class = getattr(client_module, f"{sample.api.class_prefix}Client")
+        with client_class(url, api_key=KEY, http_client=http) as client:
             # the fields as keyword arguments, decoded from the sample by the model itself
-            fields = BODY_MODELS[operation].from_dict(request_json)
+            fields = sample.body_model.from_dict(sample.request_json)
             kwargs = {f.attr: getattr(fields, f.attr) for f in type(fields)._fields
-                      if f.wire in request_json}
+                      if f.wire in sample.request_json}
             result = getattr(client, operation)(**kwargs)
         http.close()
-    _check_result(result, response_json)
-    _check_received(service, sent, operation, request_json)
+    _check_result(sample, result)
+    _check_received(sample, service, sent)
