@@ -397,7 +397,8 @@ def write_readme(started: str) -> None:
     readme = BENCH / "README.md"
     text = readme.read_text("utf-8") if readme.exists() else ""
     begin, end = "<!-- results: begin -->", "<!-- results: end -->"
-    block = "\n".join([begin, f"Ran {started} on: {machine()}", "", *RESULTS, end])
+    # RESULTS opens with the "Machine:" line (load at the start); the date goes before it.
+    block = "\n".join([begin, f"Ran {started}.", "", *RESULTS, end])
     if begin in text and end in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
