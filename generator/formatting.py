@@ -59,7 +59,7 @@ def _ruff_format(modules: Mapping[str, str]) -> dict[str, str]:
             path.write_text(text, encoding="utf-8", newline="\n")
             paths[name] = path
         result = subprocess.run(
-            [_ruff_binary(), "format", "--isolated", "--no-cache", "--quiet",
+            [_ruff_binary(), "format", "--isolated", "--no-cache",
              "--line-length", str(LINE_LENGTH), "--target-version", TARGET_VERSION, folder],
             capture_output=True, text=True, check=False,
         )

@@ -6,7 +6,9 @@ x-ms-* extensions). Everything after it reads the IR.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import math
 import re
 from collections import deque
@@ -48,9 +50,14 @@ _SWAGGER_PARAMETER_SCHEMA_KEYS = frozenset({
 })
 
 
-def lower(spec: LoadedSpec) -> ir.Api:
-    """Raises SpecError with every problem found (names that cannot be made, unsupported shapes)."""
-    return _Lowerer(spec).run()
+def lower(spec: LoadedSpec, warnings: list[Diagnostic] | None = None) -> ir.Api:
+    """Raises SpecError with every problem found (names that cannot be made, unsupported shapes);
+    appends the warnings of a successful lowering to `warnings` when given."""
+    lowerer = _Lowerer(spec)
+    api = lowerer.run()
+    if warnings is not None:
+        warnings.extend(d for d in lowerer.diagnostics if d.level != "error")
+    return api
 
 
 @dataclass(slots=True)
@@ -115,7 +122,7 @@ class _Lowerer:
             description=_text(info.get("description")),
             package=naming.module_name(f"{prefix}_{api_version}"),
             class_prefix=class_prefix,
-            source=ir.Source(file=root.source_name, sha256=root.sha256,
+            source=ir.Source(file=root.source_name, sha256=self._source_hash(),
                              openapi_version=self.version),
             definitions=tuple(self.definitions[name] for name in sorted(self.definitions)),
             operations=operations,
@@ -162,6 +169,19 @@ class _Lowerer:
             if named == name:
                 return self.spec.documents.get(path)
         return None
+
+    def _source_hash(self) -> str:
+        """The spec file's sha256; with `$ref`s into other files, one hash over all of them
+        (each file's name relative to the spec and its own hash, in name order), so that a
+        change in any file the code came from changes the header."""
+        root = self.spec.root
+        if len(self.spec.documents) == 1:
+            return root.sha256
+        parts = []
+        for document in self.spec.documents.values():
+            name = os.path.relpath(document.path, root.path.parent).replace(os.sep, "/")
+            parts.append(f"{name}\0{document.sha256}\n")
+        return hashlib.sha256("".join(sorted(parts)).encode("utf-8")).hexdigest()
 
     def _error(self, pointer: str, code: str, message: str, document: Document | None = None) -> None:
         self.diagnostics.append(self.spec.diagnostic(pointer, code, message, document=document))
@@ -891,6 +911,12 @@ class _Lowerer:
                 ir_kind = "api_key"
                 location = value.get("in")
                 parameter_name = value.get("name")
+                if location != "header":
+                    self.diagnostics.append(self.spec.diagnostic(
+                        join_pointer(pointer, "in"), "W204",
+                        f"an API key in the {location} is not supported: generated clients send "
+                        "the key as `Authorization: Bearer`, servers read that header",
+                        document=resolved.document, level="warning"))
             elif kind == "http" and str(value.get("scheme", "")).lower() == "bearer":
                 ir_kind = "bearer"
             elif kind == "oauth2":

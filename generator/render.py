@@ -56,11 +56,6 @@ def render(api: ir.Api) -> dict[str, str]:
     return files
 
 
-def format_python(text: str, name: str) -> str:
-    """One module through the formatter (generator/formatting.py)."""
-    return format_modules({name: text})[name]
-
-
 # ---- literals ----------------------------------------------------------------------------
 
 # Characters escaped in docstrings: controls, and what str.splitlines() (and so black) would
@@ -81,7 +76,9 @@ def docstring(text: str | None, indent: str = "") -> str:
     body = body.replace('"""', '\\"\\"\\"')
     body = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", body)
     body = "\n".join(line.rstrip() for line in body.split("\n"))
-    if body.endswith('"') and not body.endswith('\\"'):
+    # A quote right before the closing quotes would end the string early, unless already
+    # escaped: that is, unless an odd number of backslashes stands before it.
+    if body.endswith('"') and (len(body) - 1 - len(body[:-1].rstrip("\\"))) % 2 == 0:
         body = body[:-1] + '\\"'
     if "\n" in body:
         body = body.replace("\n", "\n" + indent) + "\n" + indent

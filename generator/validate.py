@@ -1159,8 +1159,11 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
         node = fast.at(join_pointer(pointer, "schema")) if fast is not None else None
         validator = None
         for example_pointer, value in examples:
-            if node is not None and _fast_true(node, value):
-                continue
+            try:
+                if node is not None and _fast_true(node, value):
+                    continue
+            except re.error:
+                pass  # reported below, by the full check
             import jsonschema
             from referencing import Registry, Resource
             from referencing.jsonschema import DRAFT202012
@@ -1175,7 +1178,14 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 validator = jsonschema.Draft202012Validator(
                     {"$ref": root.path.as_uri() + "#" + join_pointer(pointer, "schema")},
                     registry=registry, format_checker=None)
-            for error in validator.iter_errors(value):
+            try:
+                errors = list(validator.iter_errors(value))
+            except re.error as exc:  # an ECMA-262 pattern (\p{L}, say) Python's re cannot read
+                yield spec.diagnostic(example_pointer, "W131",
+                                      "example not checked: its schema has a pattern that "
+                                      f"Python cannot compile ({exc})", level="warning")
+                continue
+            for error in errors:
                 for leaf in _leaf_errors(error):
                     yield spec.diagnostic(join_pointer(example_pointer, *leaf.absolute_path),
                                           "E130", f"example does not match its schema: "

@@ -272,3 +272,29 @@ def test_lowering_grows_linearly() -> None:
 
     small, large = calls(250), calls(1000)
     assert large < small * 4 * 1.25, (small, large)  # 4x the spec, about 4x the work
+
+
+@pytest.mark.parametrize("text", ['a\\"', 'a"', 'a\\\\"', '"""', 'x"""', 'a\\', 'q""',
+                                  'end\\\\\\"', '"start', '\\'])
+def test_docstring_round_trips_text_ending_in_quotes_and_backslashes(text: str) -> None:
+    assert ast.literal_eval(docstring(text)) == text
+
+
+def test_lowering_warnings_reach_the_caller(write_spec) -> None:  # type: ignore[no-untyped-def]
+    from generator.cli import build_api
+
+    text = MINIMAL.replace("name: {type: string, minLength: 1}",
+                           "name: {type: string, minLength: 1, pattern: '^\\p{L}+$'}")
+    _api, warnings = build_api(write_spec(text))
+    assert [d.code for d in warnings] == ["W202"]
+
+
+def test_the_header_hash_covers_files_reached_by_ref(write_spec) -> None:  # type: ignore[no-untyped-def]
+    common = "components:\n  schemas:\n    Shared: {type: object, properties: {a: {type: string}}}\n"
+    write_spec(common, "common.yaml")
+    text = MINIMAL.replace("kind: {type: string, enum: [a, b]}",
+                           "kind: {type: string, enum: [a, b]}\n        shared: {$ref: 'common.yaml#/components/schemas/Shared'}")
+    spec = write_spec(text)
+    first = lower(load(spec)).source.sha256
+    write_spec(common.replace("type: string", "type: integer"), "common.yaml")
+    assert lower(load(spec)).source.sha256 != first
