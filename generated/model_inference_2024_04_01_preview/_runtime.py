@@ -43,13 +43,36 @@ class FieldError:
 
 
 class ValidationError(ValueError):
-    """A JSON document does not match its schema; `errors` lists every problem found."""
+    """A JSON document does not match its schema; `errors` lists every problem found (the
+    first `max_errors` of them when validate() was given a cap: then `truncated` is True)."""
 
-    def __init__(self, what: str, errors: list[FieldError]) -> None:
+    def __init__(self, what: str, errors: list[FieldError], truncated: bool = False) -> None:
         self.errors: tuple[FieldError, ...] = tuple(errors)
+        self.truncated = truncated
         shown = "; ".join(str(e) for e in self.errors[:10])
         more = f" (and {len(self.errors) - 10} more)" if len(self.errors) > 10 else ""
+        if truncated:
+            more += " (more errors not shown)"
         super().__init__(f"invalid {what}: {shown}{more}")
+
+
+class _ErrorLimitReached(Exception):
+    """One more problem than a capped error list takes: the check stops walking there."""
+
+
+class _CappedErrors(list[FieldError]):
+    """An error list that raises _ErrorLimitReached instead of growing past `limit`."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, error: FieldError, /) -> None:
+        if len(self) >= self.limit:
+            raise _ErrorLimitReached
+        super().append(error)
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -428,7 +451,11 @@ class UnionCodec(Codec):
         # Variants that cannot take the value's JSON type would only fail: they are skipped.
         count = len(errors)
         for variant in by_type.get(type(value), self.variants):
-            result = variant.decode(value, path, errors, strict)
+            try:
+                result = variant.decode(value, path, errors, strict)
+            except _ErrorLimitReached:  # a capped list is full: this variant fails anyway
+                del errors[count:]
+                continue
             if len(errors) == count:
                 return result
             del errors[count:]  # this variant's problems: the next one may take the value
@@ -532,10 +559,18 @@ class Model:
         return result  # type: ignore[no-any-return]
 
     @classmethod
-    def validate(cls, data: Any) -> Self:
-        """Check a JSON value strictly against the schema; ValidationError lists every problem."""
-        errors: list[FieldError] = []
-        result = cls._decode(data, "", errors, True)
+    def validate(cls, data: Any, *, max_errors: int | None = None) -> Self:
+        """Check a JSON value strictly against the schema; ValidationError lists every problem,
+        or with `max_errors`, stops at that many (its `truncated` says whether more exist)."""
+        if max_errors is None:
+            errors: list[FieldError] = []
+            result = cls._decode(data, "", errors, True)
+        else:
+            errors = _CappedErrors(max(1, max_errors))
+            try:
+                result = cls._decode(data, "", errors, True)
+            except _ErrorLimitReached:
+                raise ValidationError(cls.__name__, errors, truncated=True) from None
         if errors:
             raise ValidationError(cls.__name__, errors)
         return result  # type: ignore[no-any-return]

@@ -14,6 +14,7 @@ with the request id, and nothing of it reaches the client.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import json
 import logging
@@ -33,6 +34,9 @@ API_VERSION = "2024-04-01-preview"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 #: The header carrying a key (besides `Authorization: Bearer <key>`), in lower case.
 KEY_HEADER = "authorization"
+#: At most this many problems are collected and listed in an error's details; the message
+#: says when there were more.
+MAX_ERROR_DETAILS = 100
 
 Scope = MutableMapping[str, _t.Any]
 Message = MutableMapping[str, _t.Any]
@@ -71,7 +75,10 @@ class ServiceError(Exception):
 
     For example `ServiceError(422, "UnsupportedParameter", "dimensions is not supported",
     target="dimensions", value=7)`, or `ServiceError(429, "RateLimited", "Slow down",
-    retry_after=2)`. `status` must be 400..599; anything else answers a generic 500.
+    retry_after=2)`. `status` must be an int in 400..599 and `code`, `message` strings;
+    `headers` names must be HTTP tokens and not the framing headers the server writes
+    (content-length, content-type, transfer-encoding, connection). A bad argument raises
+    TypeError or ValueError here, which (raised from a service method) answers a generic 500.
     """
 
     def __init__(
@@ -86,6 +93,42 @@ class ServiceError(Exception):
         headers: Mapping[str, str] | None = None,
         retry_after: float | None = None,
     ) -> None:
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TypeError(f"ServiceError status must be an int, not {type(status).__name__}")
+        if not 400 <= status <= 599:
+            raise ValueError(f"ServiceError status must be 400..599, not {status}")
+        for name, text in (("code", code), ("message", message)):
+            if not isinstance(text, str):
+                raise TypeError(f"ServiceError {name} must be a str, not {type(text).__name__}")
+        if target is not None and not isinstance(target, str):
+            raise TypeError(
+                f"ServiceError target must be a str or None, not {type(target).__name__}"
+            )
+        triples = tuple(details)
+        for triple in triples:
+            if not (
+                isinstance(triple, tuple)
+                and len(triple) == 3
+                and all(isinstance(part, str) for part in triple)
+            ):
+                raise TypeError("ServiceError details must be (target, code, message) str triples")
+        extra_headers: dict[str, str] = {}
+        for name, text in (headers or {}).items():
+            if not isinstance(name, str) or not isinstance(text, str):
+                raise TypeError("ServiceError headers must map str names to str values")
+            if not _TOKEN.match(name):
+                raise ValueError(f"ServiceError header name {name[:100]!r} is not an HTTP token")
+            if name.lower() in _FRAMING_HEADERS:
+                raise ValueError(f"ServiceError cannot set the {name.lower()} header")
+            extra_headers[name.lower()] = text
+        if retry_after is not None:
+            if (
+                isinstance(retry_after, bool)
+                or not isinstance(retry_after, (int, float))
+                or not math.isfinite(retry_after)
+            ):
+                raise TypeError("ServiceError retry_after must be a finite number of seconds")
+            extra_headers["retry-after"] = str(max(0, math.ceil(retry_after)))
         super().__init__(message)
         self.status = status
         self.code = code
@@ -94,10 +137,8 @@ class ServiceError(Exception):
         #: The offending value, when there is one (the flat error shapes carry it).
         self.value = value
         #: (target, code, message) triples.
-        self.details = tuple(details)
-        self.headers = dict(headers or {})
-        if retry_after is not None:
-            self.headers["retry-after"] = str(max(0, math.ceil(retry_after)))
+        self.details = triples
+        self.headers = extra_headers
 
 
 class ModelInferenceService(_t.Protocol):
@@ -115,6 +156,11 @@ class ModelInferenceService(_t.Protocol):
 
 #: An async hook deciding whether a request may proceed (see create_app).
 Authenticator = Callable[[RequestContext], Awaitable[bool]]
+
+#: An HTTP header name (RFC 9110 token).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+#: Headers the server writes itself: never taken from a ServiceError.
+_FRAMING_HEADERS = frozenset(("content-length", "content-type", "transfer-encoding", "connection"))
 
 
 class _Detail(_t.NamedTuple):
@@ -331,6 +377,7 @@ _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,256}\Z")
 _UNSAFE_HEADER_CHARACTERS = re.compile(r"[^\x20-\x7e]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}\Z")
 _JSON_PARAMETER = re.compile(r";\s*([^=;\s]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
 
 
@@ -344,57 +391,124 @@ def _new_request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def _headers_of(scope: Scope) -> dict[str, str]:
+def _headers_of(scope: Scope) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The request headers (names in lower case, values decoded as latin-1, so that encoding
+    them back gives the bytes sent), and the single-valued headers repeated with different
+    values. A repeated header is otherwise one value joined with ", "; a single-valued one
+    repeated with the same value counts once."""
     headers: dict[str, str] = {}
+    conflicts: list[str] = []
     for raw_name, raw_value in scope.get("headers", ()):
         name = raw_name.decode("latin-1").lower()
-        if name in headers:
-            headers[name] = f"{headers[name]}, {raw_value.decode('latin-1')}"
+        value = raw_value.decode("latin-1")
+        if name not in headers:
+            headers[name] = value
+        elif name in _SINGLE_VALUED:
+            if headers[name] != value and name not in conflicts:
+                conflicts.append(name)
         else:
-            headers[name] = raw_value.decode("latin-1")
-    return headers
+            headers[name] = f"{headers[name]}, {value}"
+    return headers, tuple(conflicts)
 
 
-def _query_of(scope: Scope) -> dict[str, str]:
+def _query_of(scope: Scope) -> tuple[dict[str, str], frozenset[str]]:
+    """The query parameters (the last value of a repeated one), and the names repeated with
+    different values."""
     raw = scope.get("query_string", b"").decode("latin-1")
     if "%" in raw or "+" in raw:
-        return dict(parse_qsl(raw, keep_blank_values=True))
-    # Nothing to unquote: what parse_qsl gives, without its per-field work.
+        pairs = parse_qsl(raw, keep_blank_values=True)
+    else:  # nothing to unquote: what parse_qsl gives, without its per-field work
+        pairs = [
+            (name, value)
+            for name, _, value in (part.partition("=") for part in raw.split("&") if part)
+        ]
     query: dict[str, str] = {}
-    for part in raw.split("&"):
-        if part:
-            name, _, value = part.partition("=")
-            query[name] = value
-    return query
+    conflicts: set[str] = set()
+    for name, value in pairs:
+        if query.get(name, value) != value:
+            conflicts.add(name)
+        query[name] = value
+    return query, frozenset(conflicts)
 
 
 _KEY_HEADERS = frozenset((KEY_HEADER, "authorization"))
 
 
 def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
-    """The keys a request offers: the key header's value, and an `Authorization: Bearer` token."""
+    """The keys a request offers: the key header's value as it is (no scheme), and the token
+    of `Authorization: Bearer <token>` (another scheme, such as Basic, is not a key)."""
     found: list[str] = []
-    for name in (KEY_HEADER, "authorization"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        if value[:7].lower() == "bearer ":
-            value = value[7:].strip()
-        elif name == "authorization":
-            continue  # another scheme (Basic, ...): not a key
-        if value and value not in found:
+    if KEY_HEADER != "authorization":
+        value = headers.get(KEY_HEADER)
+        if value:
             found.append(value)
+    value = headers.get("authorization")
+    if value is not None and value[:7].lower() == "bearer ":
+        token = value[7:].strip()
+        if token and token not in found:
+            found.append(token)
     return tuple(found)
 
 
 def _check_key(credentials: tuple[str, ...], api_keys: tuple[bytes, ...]) -> bool:
-    """Whether any offered credential is a configured key, comparing in constant time."""
+    """Whether any offered credential is a configured key, comparing in constant time the
+    bytes sent (headers are decoded as latin-1) with the key's UTF-8 bytes."""
     matched = False
     for candidate in credentials:
-        encoded = candidate.encode("utf-8", "surrogateescape")
+        encoded = candidate.encode("latin-1", "replace")
         for key in api_keys:
             matched |= hmac.compare_digest(encoded, key)
     return matched
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """`text`, cut to `limit` characters (marked with "...") for an error message."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _unknown_properties(body: _rt.Model, limit: int) -> tuple[list[str], int, list[_rt.Model]]:
+    """The properties the spec does not define, at any depth of a validated body: the paths
+    of the first `limit` (document order, sorted within an object), how many there are, and
+    the models holding them (in their `additional_properties`)."""
+    paths: list[str] = []
+    count = 0
+    holders: list[_rt.Model] = []
+    stack: list[tuple[str, _t.Any]] = [("", body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _rt.Model):
+            extras = value.additional_properties
+            if extras:
+                holders.append(value)
+                count += len(extras)
+                room = limit - len(paths)
+                if room > 0:
+                    paths += [_rt.join_path(path, key) for key in heapq.nsmallest(room, extras)]
+            children = [
+                (_rt.join_path(path, f.wire), getattr(value, f.attr)) for f in value._fields
+            ]
+            stack += reversed([c for c in children if type(c[1]) not in _PLAIN_TYPES])
+        elif isinstance(value, list):
+            if not _PLAIN_TYPES.issuperset(map(type, value)):
+                stack += reversed(
+                    [
+                        (f"{path}[{i}]", v)
+                        for i, v in enumerate(value)
+                        if type(v) not in _PLAIN_TYPES
+                    ]
+                )
+        elif isinstance(value, dict):
+            stack += reversed(
+                [
+                    (_rt.join_path(path, k), v)
+                    for k, v in value.items()
+                    if type(v) not in _PLAIN_TYPES
+                ]
+            )
+    return paths, count, holders
+
+
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None), _rt.NotGiven))
 
 
 def _header_value(value: str) -> str:
@@ -444,15 +558,26 @@ def create_app(
 ) -> ASGIApp:
     """The ASGI application serving `service`.
 
-    api_keys: the accepted keys, sent in the key header or as `Authorization: Bearer`;
-    compared in constant time; anything else answers 401.
+    api_keys: the accepted keys (an iterable of str: a single str is refused with TypeError),
+    sent as they are in the key header or as `Authorization: Bearer <key>`; compared in
+    constant time, as UTF-8 bytes; anything else answers 401.
     authenticate: your own async check, replacing the key check when api_keys is None (or
     adding to it): given the RequestContext (its `credentials` hold the offered keys), it
     returns False to answer 401, or raises ServiceError to answer something else. With neither,
     every request is accepted.
     max_body_bytes: larger request bodies are refused with 413 without being read.
     """
-    keys = tuple(k.encode("utf-8") for k in api_keys) if api_keys is not None else None
+    keys: tuple[bytes, ...] | None = None
+    if api_keys is not None:
+        if isinstance(api_keys, (str, bytes, bytearray)):
+            raise TypeError(
+                "api_keys must be an iterable of keys, such as [key], not a single "
+                f"{type(api_keys).__name__}"
+            )
+        listed = tuple(api_keys)
+        if not all(isinstance(k, str) for k in listed):
+            raise TypeError("api_keys must hold str keys")
+        keys = tuple(k.encode("utf-8") for k in listed)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -463,7 +588,7 @@ def create_app(
             return
         if scope["type"] != "http":
             return
-        headers = _headers_of(scope)
+        headers, conflicts = _headers_of(scope)
         offered_id = headers.get("x-ms-client-request-id")
         if offered_id and _REQUEST_ID.match(offered_id):
             request_id = offered_id
@@ -476,18 +601,23 @@ def create_app(
         try:
             route, path_params = _route_of(scope)
             errors = route.errors
+            if conflicts:
+                raise _Failure(
+                    400,
+                    "InvalidHeaderValue",
+                    f"Header {conflicts[0]!r} is repeated with different values.",
+                    details=[
+                        _Detail(name, "InvalidValue", "is repeated with different values")
+                        for name in conflicts
+                    ],
+                )
             status, payload = await _handle(route, path_params, scope, receive, headers, request_id)
             body = _json_bytes(payload)
         except _Failure as failure:
-            status, body = _error_reply(errors, failure, reply_headers)
+            status, body = _safe_error_reply(errors, failure, reply_headers, request_id)
         except Exception:
             logger.exception("request %s failed in the service", request_id)
-            crash = _Failure(
-                500,
-                "InternalServerError",
-                f"The server had an error processing the request (request id {request_id}).",
-            )
-            status, body = _error_reply(errors, crash, reply_headers)
+            status, body = _safe_error_reply(errors, _crash(request_id), reply_headers, request_id)
         await _respond(send, status, body, reply_headers, scope.get("method") == "HEAD")
 
     async def _handle(
@@ -506,8 +636,16 @@ def create_app(
                 "Access denied: a valid key is required.",
                 headers={"www-authenticate": "Bearer"},
             )
-        query = _query_of(scope)
+        query, repeated = _query_of(scope)
         if route.api_version_param is not None:
+            if route.api_version_param in repeated:
+                raise _Failure(
+                    400,
+                    "InvalidApiVersionParameter",
+                    f"The {route.api_version_param!r} query parameter is repeated with "
+                    f"different values; send it once ({API_VERSION!r}).",
+                    target=route.api_version_param,
+                )
             version = query.get(route.api_version_param)
             if not version:
                 raise _Failure(
@@ -574,23 +712,32 @@ def create_app(
         if route.body_model is not None:
             body = await _read_json(route, scope, receive, headers, max_body_bytes)
             if body is not None:
-                extras = body.additional_properties
-                if extras:
-                    if mode == route.modes[2]:
-                        context.extra_body = dict(extras)
-                    elif mode == route.modes[1]:
-                        body.additional_properties = {}
-                    else:
-                        names = ", ".join(sorted(extras))
+                if mode == route.modes[2]:
+                    # Kept where they are; the body's own ones also in context.extra_body.
+                    context.extra_body = dict(body.additional_properties)
+                else:
+                    # Unknown properties at any depth (where the schema allows them at all:
+                    # `additionalProperties: false` already failed validation).
+                    paths, count, holders = _unknown_properties(body, MAX_ERROR_DETAILS)
+                    if holders and mode == route.modes[1]:
+                        for holder in holders:
+                            holder.additional_properties.clear()
+                    elif holders:
+                        shown = ", ".join(_clip(path) for path in paths[:10])
+                        more = f" and {count - 10} more" if count > 10 else ""
                         raise _Failure(
                             400,
                             "ExtraParametersNotAllowed",
-                            f"Extra parameters [{names}] are not allowed when "
+                            f"Extra parameters [{shown}{more}] are not allowed when "
                             f"{route.extra_parameters_header or 'extra-parameters'!r} is {mode!r}; "
                             f"send {route.modes[2]!r} to pass them to the model, or {route.modes[1]!r} to drop them.",
                             details=[
-                                _Detail(name, "UnknownParameter", "is not a known parameter")
-                                for name in sorted(extras)
+                                _Detail(
+                                    _clip(path, 1000),
+                                    "UnknownParameter",
+                                    "is not a known parameter",
+                                )
+                                for path in paths
                             ],
                         )
         try:
@@ -648,6 +795,30 @@ def _static_routes() -> dict[tuple[str, str], _Route]:
 
 _STATIC_ROUTES = _static_routes()
 
+#: Headers that hold one value: repeated with the same value they count once, with different
+#: values they answer 400 (joined with ", " they would never match a key, a mode, a length).
+_SINGLE_VALUED = frozenset(
+    (
+        KEY_HEADER,
+        "authorization",
+        "content-length",
+        "content-type",
+        *(
+            r.extra_parameters_header.lower()
+            for r in _ROUTES
+            if r.extra_parameters_header is not None
+        ),
+    )
+)
+
+
+def _crash(request_id: str) -> _Failure:
+    return _Failure(
+        500,
+        "InternalServerError",
+        f"The server had an error processing the request (request id {request_id}).",
+    )
+
 
 def _failure_of(error: ServiceError) -> _Failure:
     """The answer for a ServiceError; one with a status that is not an error is a bug (500)."""
@@ -667,15 +838,32 @@ def _failure_of(error: ServiceError) -> _Failure:
 def _error_reply(
     errors: _ErrorTable, failure: _Failure, reply_headers: dict[str, str]
 ) -> tuple[int, bytes | None]:
-    reply_headers.update(
-        {name.lower(): _header_value(value) for name, value in failure.headers.items()}
-    )
+    for name, value in failure.headers.items():
+        lowered = name.lower()
+        if _TOKEN.match(lowered) and lowered not in _FRAMING_HEADERS:
+            reply_headers[lowered] = _header_value(value)
     reply_headers["x-ms-error-code"] = _header_value(failure.code)
     writer = _error_writer(errors, failure.status)
     if writer is None:
         return failure.status, None
     payload = writer(failure.status, failure.code, failure.message, failure.target, failure.details)
     return failure.status, _json_bytes(payload)
+
+
+def _safe_error_reply(
+    errors: _ErrorTable, failure: _Failure, reply_headers: dict[str, str], request_id: str
+) -> tuple[int, bytes | None]:
+    """The error reply; if building it fails (a ServiceError changed after it was made into
+    something the shapes cannot write), the generic 500, logged with the request id."""
+    try:
+        return _error_reply(errors, failure, reply_headers)
+    except Exception:
+        logger.exception("request %s: its error reply could not be written", request_id)
+        for name in [
+            n for n in reply_headers if n not in ("x-request-id", "x-ms-client-request-id")
+        ]:
+            del reply_headers[name]
+        return _error_reply(errors, _crash(request_id), reply_headers)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -691,17 +879,36 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 async def _read_json(
     route: _Route, scope: Scope, receive: Receive, headers: Mapping[str, str], limit: int
 ) -> _t.Any:
-    """The request body, checked in order: media type (415), size (413, before reading more
-    than the limit), UTF-8 and JSON (400), then the schema (400, every field path in the
+    """The request body, checked in order: Content-Length (400 unless 1 to 19 digits), media
+    type (415), size (413, before reading more than the limit), UTF-8 and JSON (400), then
+    the schema (400, the field paths of the first MAX_ERROR_DETAILS problems in the
     details). None when an optional body is absent."""
-    declared = headers.get("content-length", "").strip()
-    empty = declared == "0" or (not declared and "transfer-encoding" not in headers)
+    declared = headers.get("content-length")
+    if declared is not None:
+        declared = declared.strip(" \t")
+        if not _CONTENT_LENGTH.match(declared):
+            raise _Failure(
+                400,
+                "InvalidHeaderValue",
+                f"Header 'content-length' must be a decimal number of bytes; got "
+                f"{_clip(declared, 40)!r}.",
+                details=[
+                    _Detail(
+                        "content-length", "InvalidValue", "is not a length", _clip(declared, 40)
+                    )
+                ],
+            )
     content_type = headers.get("content-type", "")
-    if (content_type or not empty) and content_type != "application/json":
+    announced = declared not in (None, "0") or "transfer-encoding" in headers
+    if content_type != "application/json" and (content_type or announced):
         _check_media_type(content_type)
-    if declared.isdigit() and int(declared) > limit:
+    if declared is not None and int(declared) > limit:
         raise _Failure(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes.")
-    raw = await _read_body(receive, limit) if not empty else b""
+    # Read through receive() whatever the framing headers say: an HTTP/2 or HTTP/3 server may
+    # send neither Content-Length nor Transfer-Encoding; `more_body` ends the body.
+    raw = await _read_body(receive, limit)
+    if raw and not content_type:
+        _check_media_type(content_type)
     if not raw:
         if route.body_required:
             raise _Failure(400, "InvalidRequestBody", "The request body is required.")
@@ -730,19 +937,24 @@ async def _read_json(
         )
     assert route.body_model is not None
     try:
-        return route.body_model.validate(data)
+        return route.body_model.validate(data, max_errors=MAX_ERROR_DETAILS)
     except RecursionError:
         raise _Failure(
             400, "InvalidRequestBody", "The request body is nested too deeply."
         ) from None
     except _rt.ValidationError as exc:
-        shown = "; ".join(str(e) for e in exc.errors[:5])
+        shown = "; ".join(_clip(str(e), 300) for e in exc.errors[:5])
         more = f" (and {len(exc.errors) - 5} more)" if len(exc.errors) > 5 else ""
+        if exc.truncated:
+            more += " (more errors not shown)"
         raise _Failure(
             400,
             "InvalidRequestBody",
             f"The request body is invalid: {shown}{more}",
-            details=[_Detail(e.path, "InvalidValue", e.message) for e in exc.errors],
+            details=[
+                _Detail(_clip(e.path, 1000), "InvalidValue", _clip(e.message, 300))
+                for e in exc.errors
+            ],
         ) from None
 
 

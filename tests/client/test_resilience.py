@@ -177,9 +177,42 @@ def test_connection_refused() -> None:
     assert caught.value.attempts == 2
 
 
+class _ShortReads(httpx.HTTPTransport):
+    """Gives the attempts numbered in `short` (from 1) a 0.2 s read timeout: the slow answers
+    time out quickly, while the others keep the client's long timeout, so that a loaded
+    machine cannot make an attempt that should succeed time out."""
+
+    def __init__(self, *short: int) -> None:
+        super().__init__()
+        self.short = short
+        self.count = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        if self.count in self.short:
+            request.extensions["timeout"] = {**request.extensions["timeout"], "read": 0.2}
+        return super().handle_request(request)
+
+
+class _AsyncShortReads(httpx.AsyncHTTPTransport):
+    """_ShortReads for the async client."""
+
+    def __init__(self, *short: int) -> None:
+        super().__init__()
+        self.short = short
+        self.count = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        if self.count in self.short:
+            request.extensions["timeout"] = {**request.extensions["timeout"], "read": 0.2}
+        return await super().handle_async_request(request)
+
+
 def test_slow_answer_times_out_then_retry_succeeds(server: FaultServer) -> None:
-    server.script(Answer(delay=5))
-    with make(server, timeout=0.2) as client:
+    server.script(Answer(delay=30))  # far slower than the first attempt's 0.2 s
+    with httpx.Client(transport=_ShortReads(1), timeout=30) as http_client, \
+            make(server, http_client=http_client) as client:
         assert client.get_embeddings(input=["a"]).model == "test-model"
     assert len(server.requests) == 2
 
@@ -228,11 +261,14 @@ def test_options_are_validated() -> None:
 def test_async_client_retries_the_same_way(server: FaultServer,
                                            caplog: pytest.LogCaptureFixture) -> None:
     server.script(Answer(status=429, headers={"retry-after-ms": "10"}), Answer(drop=True),
-                  Answer(delay=5), Answer(status=400, json={"error": {"code": "Bad", "message": "no"}}))
+                  Answer(delay=30), Answer(status=400, json={"error": {"code": "Bad", "message": "no"}}))
 
     async def run() -> None:
-        async with client_module.AsyncModelInferenceClient(
-                server.url, api_key=KEY, retry_backoff=0.01, timeout=0.2, max_retries=3) as client:
+        # Only the third attempt (the slow answer) gets a short read timeout.
+        async with httpx.AsyncClient(transport=_AsyncShortReads(3), timeout=30) as http_client, \
+                client_module.AsyncModelInferenceClient(
+                    server.url, api_key=KEY, retry_backoff=0.01, max_retries=3,
+                    http_client=http_client) as client:
             with pytest.raises(BadRequestError) as caught:
                 await client.get_embeddings(input=["a"])
             assert caught.value.attempts == 4

@@ -312,9 +312,16 @@ def test_service_error_text_cannot_break_headers() -> None:
     assert response.json()["error"]["code"] == "Bad\r\nX-Injected: 1"
 
 
+def _changed_to_200() -> ServiceError:
+    """ServiceError(200, ...) fails at construction; one changed afterwards still answers 500."""
+    error = ServiceError(400, "Fine", "a ServiceError must be an error status: hunter2")
+    error.status = 200
+    return error
+
+
 @pytest.mark.parametrize("failure", [
     RuntimeError("database password is hunter2"),
-    ServiceError(200, "Fine", "a ServiceError must be an error status: hunter2"),
+    _changed_to_200(),
     ValueError("hunter2")])
 def test_service_crash_is_a_generic_500(failure: Exception,
                                         caplog: pytest.LogCaptureFixture) -> None:

@@ -44,6 +44,9 @@ from tests.conftest import SPEC_DIR, serve
 from tests.server.demo_apps import VERSIONS, demo_app
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "48"))
+#: Every parametrization must actually try at least this many cases within its time budget
+#: (or all of its examples, when fewer are asked for): a budget spent early fails the test.
+MIN_CASES = min(10, max(1, EXAMPLES // 4))
 SECONDS = float(os.environ.get("FUZZ_SECONDS", "20"))
 # `make test` draws the same cases every run; `make fuzz` (FUZZ_RANDOM=1) new ones each time.
 DERANDOMIZE = not os.environ.get("FUZZ_RANDOM")
@@ -120,5 +123,8 @@ def test_fuzz(servers: dict[str, str], version: str, label: str, kind: str) -> N
     print(f"\n{version} {label} {kind}: {sum(seen.values())} cases, statuses {sorted(seen.items())}")
     assert not failures, "\n\n".join(failures.values())
     assert not any(status >= 500 for status in seen), seen
+    tried = sum(seen.values())
+    assert tried >= MIN_CASES, (f"only {tried} cases ran within {SECONDS} s (at least "
+                                f"{MIN_CASES} must): the rest passed untried")
     if valid and pinned and version == "2024-05-01-preview" and label == "POST /embeddings":
         assert seen.get(200), f"no request succeeded: {seen}"  # the budget reached the service

@@ -16,6 +16,7 @@ from model_inference_2024_05_01_preview import create_app
 
 from examples.demo_service import DemoService, text_seed, vector
 from tests.conftest import GENERATED, ROOT, serve
+from tests.server.spec_schemas import response_errors
 
 VERSION = "2024-05-01-preview"
 KEY = "k-uvicorn"
@@ -93,6 +94,12 @@ def test_chunked_body_over_the_limit_is_413(url: str) -> None:
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(64)] + [b"0\r\n\r\n"]
     answer = raw_exchange(url, _head("", chunked=True) + b'4\r\n{"in\r\n', parts)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"\r\nx-ms-error-code: PayloadTooLarge\r\n" in head + b"\r\n", head
+    assert b"\r\ncontent-type: application/json\r\n" in head + b"\r\n", head
+    payload = json.loads(body)
+    assert response_errors(VERSION, "/embeddings", 413, payload) == []
+    assert payload["error"]["code"] == "PayloadTooLarge"
 
 
 def test_body_just_under_the_limit_is_served(url: str) -> None:
