@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import math
+import os
 import re
 from collections import deque
 from dataclasses import dataclass
