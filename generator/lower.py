@@ -32,6 +32,7 @@ EXCEPTION_ROLES = (
     ("connection", "APIConnectionError"),
     ("timeout", "APITimeoutError"),
     ("status", "APIStatusError"),
+    ("response", "APIResponseValidationError"),
     ("400", "BadRequestError"),
     ("401", "AuthenticationError"),
     ("403", "PermissionDeniedError"),

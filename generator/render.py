@@ -139,6 +139,7 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "error_imports": ", ".join(python_sorted(error_models, imports=True)),
         "client_exception_imports": ", ".join(python_sorted(
             [exceptions["connection"], exceptions["timeout"], exceptions["status"],
+             exceptions["response"],
              "status_error_class"], imports=True)),
         "exception_all": python_sorted([name for _role, name in api.exception_names]
                                        + ["status_error_class"]),
@@ -330,7 +331,7 @@ def codec_of(ctx: _Context, t: ir.TypeRef) -> str:
             return f"_rt.EnumCodec({target.py_name}, open={target.open!r})"
         return f"_rt.LazyCodec(lambda: _codec_{target.py_name})"
     if isinstance(t, ir.ArrayType):
-        return _call("_rt.ArrayCodec", codec_of(ctx, t.items), raw=True,
+        return _call("_rt.ArrayCodec", codec_of(ctx, t.items),
                      min_items=t.min_items, max_items=t.max_items)
     if isinstance(t, ir.MapType):
         return f"_rt.MapCodec({codec_of(ctx, t.values)})"
@@ -372,7 +373,7 @@ def _referenced_names(ctx: _Context, t: ir.TypeRef) -> set[str]:
     return set()
 
 
-def _call(function: str, *args: str, raw: bool = False, **kwargs: Any) -> str:
+def _call(function: str, *args: str, **kwargs: Any) -> str:
     parts = list(args)
     parts += [f"{k}={literal(v)}" for k, v in kwargs.items() if v is not None]
     return f"{function}({', '.join(parts)})"
@@ -508,14 +509,11 @@ def _group_name(index: int) -> str:
 def _auth_view(api: ir.Api) -> dict[str, Any]:
     api_key = next((s for s in api.security if s.kind == "api_key" and s.location == "header"),
                    None)
-    bearer = next((s for s in api.security if s.kind in ("bearer", "oauth2")), None)
     scopes = [scope for s in api.security for scope in s.scopes]
     return {
         # The header that carries a key; Authorization: Bearer when the spec has no key header.
         "key_header": literal((api_key.parameter_name if api_key and api_key.parameter_name
                                else "authorization").lower()),
-        "key_is_bearer": api_key is None,
-        "accepts_bearer": bearer is not None or api_key is None,
         "scopes": literal(tuple(scopes)),
     }
 
@@ -728,6 +726,7 @@ def _client_view(ctx: _Context) -> dict[str, Any]:
     key_header = (api_key.parameter_name if api_key and api_key.parameter_name
                   else "authorization").lower()
     retry_text = ", ".join(str(status) for status in _RETRY_STATUSES)
+    invalid = dict(api.exception_names)["response"]
     module_text = (
         "Typed clients, sync and async, on httpx.\n\n"
         "Thin generated methods over one small base: each method gathers its arguments and hands "
@@ -735,9 +734,15 @@ def _client_view(ctx: _Context) -> dict[str, Any]:
         "retrying and reads the answer.\n\n"
         "- Auth: `api_key=`, `token=` (a static bearer token) or `credential=` (any object whose "
         "`get_token(*scopes)` returns something with `.token` and `.expires_on`, such as an "
-        "azure-identity credential); tokens are cached and refreshed before they expire. Keys "
-        "and tokens never appear in a repr, a str, an exception or a log line.\n"
-        f"- Retries: connection errors, timeouts and HTTP {retry_text} are retried with "
+        "azure-identity credential); tokens are cached and refreshed before they expire; the "
+        "async client asks a synchronous credential in a worker thread. Keys and tokens never "
+        "appear in a repr, a str, a log line, or an exception's message, `body` or `error` "
+        "(an exception's raw `response` stays as the service sent it).\n"
+        "- Errors: a failed request raises one of this package's exceptions, never a raw httpx "
+        "or JSON error: a status error, a connection error or timeout, or "
+        f"{invalid} for a success answer that cannot be read.\n"
+        f"- Retries: connection errors (not setup errors, such as a request httpx will not "
+        f"send), timeouts and HTTP {retry_text} are retried with "
         "exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date) and "
         "`retry-after-ms`, bounded by `max_retries` and by `total_timeout` (the budget of one "
         "call, retries included); both are set per client, per derived client (`with_options`) "
@@ -749,13 +754,19 @@ def _client_view(ctx: _Context) -> dict[str, Any]:
     key_place = ("the `Authorization` header as `Bearer <key>`" if key_header == "authorization"
                  else f"the `{key_header}` header")
     init_text = (
-        "Connect to `endpoint`, such as https://<resource>.services.ai.azure.com/models.\n\n"
+        "Connect to `endpoint`, an http or https URL such as "
+        "https://<resource>.services.ai.azure.com/models (ValueError otherwise).\n\n"
         f"Auth, at most one of: `api_key` (sent in {key_place}), `token` (a static bearer token) "
         "or `credential` (any object with `get_token(*scopes)`, such as an azure-identity "
         "credential, asked for `credential_scopes` or else CREDENTIAL_SCOPES; its token is "
         "cached until shortly before it expires).\n\n"
         "`timeout` applies to each attempt (an httpx.Timeout sets connect/read/write/pool); "
-        "`total_timeout` bounds a whole call, retries and waits included. Up to `max_retries` "
+        "`total_timeout` bounds a whole call, retries, waits and reading the answer included "
+        "(a credential's token fetch aside): "
+        "the async client stops at the deadline; the sync client checks it as each part of the "
+        "answer arrives, and cuts every wait on the network (connecting, sending, each read) to "
+        "the budget left when the attempt began, so a call that stalls right at its deadline "
+        "can overrun it by up to that much. Up to `max_retries` "
         "more attempts follow a connection error, a timeout or a status in RETRY_STATUSES, "
         "after the wait the service asks for (`Retry-After`, `retry-after-ms`) or an "
         "exponential backoff from `retry_backoff` seconds up to `retry_backoff_max`, with "

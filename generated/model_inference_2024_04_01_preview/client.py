@@ -3,8 +3,9 @@
 
 Thin generated methods over one small base: each method gathers its arguments and hands them to `_BaseClient`, which builds the request, authenticates it, retries what is worth retrying and reads the answer.
 
-- Auth: `api_key=`, `token=` (a static bearer token) or `credential=` (any object whose `get_token(*scopes)` returns something with `.token` and `.expires_on`, such as an azure-identity credential); tokens are cached and refreshed before they expire. Keys and tokens never appear in a repr, a str, an exception or a log line.
-- Retries: connection errors, timeouts and HTTP 408, 429, 500, 502, 503, 504 are retried with exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date) and `retry-after-ms`, bounded by `max_retries` and by `total_timeout` (the budget of one call, retries included); both are set per client, per derived client (`with_options`) or per call.
+- Auth: `api_key=`, `token=` (a static bearer token) or `credential=` (any object whose `get_token(*scopes)` returns something with `.token` and `.expires_on`, such as an azure-identity credential); tokens are cached and refreshed before they expire; the async client asks a synchronous credential in a worker thread. Keys and tokens never appear in a repr, a str, a log line, or an exception's message, `body` or `error` (an exception's raw `response` stays as the service sent it).
+- Errors: a failed request raises one of this package's exceptions, never a raw httpx or JSON error: a status error, a connection error or timeout, or APIResponseValidationError for a success answer that cannot be read.
+- Retries: connection errors (not setup errors, such as a request httpx will not send), timeouts and HTTP 408, 429, 500, 502, 503, 504 are retried with exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date) and `retry-after-ms`, bounded by `max_retries` and by `total_timeout` (the budget of one call, retries included); both are set per client, per derived client (`with_options`) or per call.
 - Raw responses: `client.with_raw_response.<method>(...)` returns a RawResponse with the httpx response, its headers and `parse()`.
 - Logging: logger `model_inference_2024_04_01_preview`; DEBUG for each request and answer, INFO for each retry; secret headers are redacted.
 """
@@ -31,7 +32,13 @@ from types import TracebackType
 import httpx
 
 from . import _runtime as _rt
-from .exceptions import APIConnectionError, APIStatusError, APITimeoutError, status_error_class
+from .exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    status_error_class,
+)
 from .models import (
     ContentFilterError,
     CreateEmbeddingResponse,
@@ -113,6 +120,9 @@ class _Secret:
     def __init__(self, value: str) -> None:
         if not isinstance(value, str) or not value:
             raise ValueError("a key or token must be a non-empty string")
+        if not (value.isascii() and value.isprintable()):
+            # Such a value cannot go in a header: httpx would fail later, quoting it.
+            raise ValueError("a key or token must be printable ASCII (no line breaks)")
         self._value = value
 
     def get(self) -> str:
@@ -201,10 +211,16 @@ class _TokenCache:
             token = self._fresh()
             if token is not None:
                 return token
+            get_token = self.credential.get_token
             try:
-                access: _t.Any = self.credential.get_token(*self.scopes)
-                if inspect.isawaitable(access):
-                    access = await access
+                if inspect.iscoroutinefunction(get_token):
+                    access: _t.Any = await get_token(*self.scopes)
+                else:
+                    # A synchronous credential may fetch its token over the network: in a
+                    # worker thread, so that the event loop keeps running meanwhile.
+                    access = await asyncio.to_thread(get_token, *self.scopes)
+                    if inspect.isawaitable(access):
+                        access = await access
             except Exception:
                 token = self._still_valid()
                 if token is None:
@@ -275,8 +291,13 @@ class _Attempt:
     number: int  # 1, 2, ...
     request: httpx.Request
     response: httpx.Response | None = None
-    error: Exception | None = None
-    reauthorized: bool = False
+    #: Why no usable answer came (an httpx error), and the answer it cut short, if any.
+    cause: Exception | None = None
+    unread: httpx.Response | None = None
+    #: The secret header values this attempt sent: scrubbed from whatever it raises.
+    secrets: tuple[str, ...] = ()
+    #: Set when trying again cannot help (a setup error, an answer that cannot be read).
+    final: bool = False
 
 
 class RawResponse(_t.Generic[_T]):
@@ -376,6 +397,72 @@ def _redact_headers(headers: httpx.Headers) -> dict[str, str]:
     }
 
 
+def _blank(request: httpx.Request) -> list[str]:
+    """Blank the secret headers of a sent request; return the values they held (and the
+    credential after a scheme such as "Bearer ")."""
+    found: list[str] = []
+    for name, value in list(request.headers.items()):
+        if name.lower() in SECRET_HEADERS and value != _REDACTED:
+            found.append(value)
+            credential = value.partition(" ")[2].strip()
+            if credential:
+                found.append(credential)
+            request.headers[name] = _REDACTED
+    return found
+
+
+def _scrub(text: str, secrets: _t.Iterable[str]) -> str:
+    """`text` with each secret replaced by REDACTED, as it is and as JSON escapes it."""
+    for secret in secrets:
+        text = text.replace(secret, _REDACTED)
+        for escaped in (json.dumps(secret)[1:-1], secret.replace("/", "\\/")):
+            if escaped != secret:
+                text = text.replace(escaped, _REDACTED)
+    return text
+
+
+def _scrub_json(value: _t.Any, secrets: tuple[str, ...]) -> _t.Any:
+    """A decoded JSON value with every string (keys included) scrubbed: what escapes in the
+    text hid is plain here."""
+    if isinstance(value, str):
+        return _scrub(value, secrets)
+    if isinstance(value, list):
+        return [_scrub_json(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(key, secrets): _scrub_json(item, secrets) for key, item in value.items()}
+    return value
+
+
+def _scrubbed_body(text: str, secrets: tuple[str, ...]) -> _t.Any:
+    """An answer's body with the secrets scrubbed, first from the text, then from what it
+    decodes to: the JSON value, or the text when it is not JSON."""
+    text = _scrub(text, secrets)
+    try:
+        return _scrub_json(json.loads(text), secrets)
+    except (ValueError, RecursionError):
+        return text
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """An answer's body that raises a timeout once the call's deadline has passed."""
+
+    def __init__(self, stream: _t.Any, deadline: float, request: httpx.Request) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> _t.Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() >= self._deadline:
+                raise httpx.ReadTimeout(
+                    "total_timeout ran out while reading the answer", request=self._request
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 class _BaseClient:
     _owns_client: bool
 
@@ -395,10 +482,7 @@ class _BaseClient:
         retry_backoff_max: float,
         user_agent: str | None,
     ) -> None:
-        if not endpoint:
-            raise ValueError(
-                "endpoint must be a URL such as https://<resource>.services.ai.azure.com/models"
-            )
+        _check_endpoint(endpoint)
         if sum(x is not None for x in (api_key, token, credential)) > 1:
             raise ValueError("give at most one of api_key, token and credential")
         self._endpoint = endpoint.rstrip("/")
@@ -438,13 +522,16 @@ class _BaseClient:
             return "credential"
         return "none"
 
-    def _secrets(self) -> list[str]:
-        found = [s.get() for s in (self._api_key, self._token) if s is not None]
+    def _secrets(self, sent: _t.Iterable[str] = ()) -> tuple[str, ...]:
+        """Every key and token this client holds, with the secret header values a request
+        `sent`: longest first, so that no secret is only partly replaced."""
+        found = {s.get() for s in (self._api_key, self._token) if s is not None}
         if self._tokens is not None:
             token = self._tokens._still_valid()
             if token is not None:
-                found.append(token)
-        return found
+                found.add(token)
+        found.update(sent)
+        return tuple(sorted((s for s in found if s), key=lambda s: (-len(s), s)))
 
     def _copy(self, **changes: _t.Any) -> _t.Self:
         """A client with other defaults sharing this one's connections and credentials."""
@@ -611,22 +698,28 @@ class _BaseClient:
             )
 
     def _outcome(self, prepared: _Prepared, attempt: _Attempt, started: float) -> Exception | None:
-        """Blank the secrets of the finished request; turn a failure into its exception."""
-        for name in list(attempt.request.headers):
-            if name.lower() in SECRET_HEADERS:
-                attempt.request.headers[name] = _REDACTED
+        """Turn a failed attempt (its secret headers already blanked) into its exception."""
         elapsed = time.monotonic() - started
-        response = attempt.response
-        if response is None:
-            assert attempt.error is not None
+        cause = attempt.cause
+        if cause is not None:
             _log.debug(
-                "no answer to %s %s after %.3fs: %s",
+                "no usable answer to %s %s after %.3fs: %s",
                 attempt.request.method,
                 attempt.request.url,
                 elapsed,
-                type(attempt.error.__cause__).__name__,
+                type(cause).__name__,
             )
-            return attempt.error
+            unread = attempt.unread
+            if isinstance(cause, httpx.DecodingError) and unread is not None:
+                problem = f"its body could not be decoded ({_describe_cause(cause, attempt)})"
+                if unread.is_success:
+                    attempt.final = True
+                    return self._invalid_answer(unread, problem, None, attempt)
+                attempt.response = unread
+                return self._status_error(prepared.operation, unread, attempt, unreadable=problem)
+            return _connection_error(cause, attempt)
+        response = attempt.response
+        assert response is not None
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "answer %d to %s %s after %.3fs request_id=%s headers=%s",
@@ -639,13 +732,13 @@ class _BaseClient:
             )
         if response.is_success:
             return None
-        return self._status_error(prepared.operation, response, attempt.number)
+        return self._status_error(prepared.operation, response, attempt)
 
     def _retry_delay(
         self, prepared: _Prepared, attempt: _Attempt, error: Exception
     ) -> float | None:
         """Seconds to wait before the next attempt, or None when the error is final."""
-        if attempt.number > prepared.max_retries:
+        if attempt.number > prepared.max_retries or attempt.final:
             return None
         response = attempt.response
         wait: float | None = None
@@ -653,8 +746,6 @@ class _BaseClient:
             if response.status_code not in RETRY_STATUSES:
                 return None
             wait = _retry_after(response.headers)
-            if isinstance(error, APIStatusError):
-                error.retry_after = wait
         if wait is None:
             base = min(self.retry_backoff * 2 ** (attempt.number - 1), self.retry_backoff_max)
             wait = base * (
@@ -675,7 +766,7 @@ class _BaseClient:
         return wait
 
     def _final_error(self, prepared: _Prepared, attempt: _Attempt, error: Exception) -> Exception:
-        if isinstance(error, APIStatusError | APIConnectionError):
+        if isinstance(error, APIStatusError | APIConnectionError | APIResponseValidationError):
             error.attempts = attempt.number
         return error
 
@@ -685,21 +776,64 @@ class _BaseClient:
         operation = prepared.operation
 
         def parse() -> _t.Any:
-            if operation.result is None:
-                return response.json() if response.content else None
-            return operation.result.from_dict(response.json())
+            try:
+                if operation.result is None:
+                    return response.json() if response.content else None
+                return operation.result.from_dict(response.json())
+            except (ValueError, RecursionError):  # not JSON, not text, not the schema
+                pass
+            # Raised out of the except clause: the error it caught, holding the raw body, is
+            # not kept as the context.
+            raise self._invalid_answer(response, "", operation.result, attempt)
 
         if prepared.raw:
             return RawResponse(response, parse, attempt.number)
         return parse()
 
+    def _invalid_answer(
+        self,
+        response: httpx.Response,
+        problem: str,
+        model: type[_rt.Model] | None,
+        attempt: _Attempt,
+    ) -> APIResponseValidationError:
+        """The error for a success answer that cannot be read; its body and message come from
+        the text with the secrets scrubbed."""
+        secrets = attempt.secrets
+        body: _t.Any = None
+        cause: Exception | None = None
+        if not problem:
+            body = _scrubbed_body(response.text, secrets)
+            if isinstance(body, str):
+                problem = "its body is not JSON"
+            elif model is not None:
+                try:
+                    model.from_dict(body)
+                    problem = "its body could not be read"
+                except _rt.ValidationError as exc:
+                    problem = f"its body does not match {model.__name__}: {exc}"
+                    cause = exc
+            else:
+                problem = "its body could not be read"
+        error = APIResponseValidationError(
+            _scrub(f"HTTP {response.status_code}: {problem}", secrets), response=response, body=body
+        )
+        error.__cause__ = cause
+        error.attempts = attempt.number
+        return error
+
     def _status_error(
-        self, operation: _Operation, response: httpx.Response, attempts: int
+        self,
+        operation: _Operation,
+        response: httpx.Response,
+        attempt: _Attempt,
+        *,
+        unreadable: str = "",
     ) -> APIStatusError:
-        try:
-            body: _t.Any = response.json()
-        except ValueError:
-            body = response.text
+        # Every secret comes out of the raw text before it is cut short or decoded: `body`,
+        # `error` and the message never hold one, even a key the service echoed.
+        secrets = attempt.secrets
+        body: _t.Any = None if unreadable else _scrubbed_body(response.text, secrets)
         status = str(response.status_code)
         model = (
             operation.errors.get(status)
@@ -722,8 +856,9 @@ class _BaseClient:
             message = str(source.get("message") or (detail if isinstance(detail, str) else ""))
         elif isinstance(body, str):
             message = body[:500]
-        for secret in self._secrets():  # a service that echoes a key must not leak it
-            message = message.replace(secret, _REDACTED)
+        elif unreadable:
+            message = f"the answer could not be read: {unreadable}"
+        message = _scrub(message, secrets)
         text = f"HTTP {response.status_code}"
         if code:
             text += f" ({code})"
@@ -732,8 +867,34 @@ class _BaseClient:
         exc = status_error_class(response.status_code)(
             text, response=response, error=error, error_code=code, body=body
         )
-        exc.attempts = attempts
+        exc.attempts = attempt.number
+        exc.retry_after = _retry_after(response.headers)
         return exc
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """A ValueError unless `endpoint` is an http or https URL with a host: anything else
+    would fail on every call, and no retry helps."""
+    problem = ""
+    try:
+        parts = urllib.parse.urlsplit(endpoint) if isinstance(endpoint, str) else None
+        if parts is None or not endpoint:
+            problem = "it is empty" if parts is not None else f"got {type(endpoint).__name__}"
+        elif not parts.scheme or "://" not in endpoint:
+            problem = "it has no scheme (http:// or https://)"
+        elif parts.scheme.lower() not in ("http", "https"):
+            problem = f"its scheme {parts.scheme!r} is not http or https"
+        elif not parts.hostname:
+            problem = "it has no host"
+        else:
+            _ = parts.port  # raises ValueError for a port out of range
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise ValueError(
+            "endpoint must be an http:// or https:// URL with a host, such as "
+            f"https://<resource>.services.ai.azure.com/models: {problem}"
+        )
 
 
 def _check_retries(max_retries: int, total_timeout: float | None) -> None:
@@ -750,10 +911,30 @@ def _describe(error: Exception) -> str:
     return type(cause).__name__ if cause is not None else type(error).__name__
 
 
-def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request=request)
-    return APIConnectionError(f"Connection error ({type(exc).__name__}).", request=request)
+def _describe_cause(cause: Exception, attempt: _Attempt) -> str:
+    """The httpx error's type and message, with the secrets scrubbed."""
+    detail = _scrub(str(cause), attempt.secrets)
+    return f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
+
+
+def _connection_error(cause: Exception, attempt: _Attempt) -> APIConnectionError:
+    """The package's error for an attempt without an answer. Only what may go better next time
+    is retried: a refused, dropped or timed-out connection, not a setup error (an unsupported
+    URL, a request httpx will not send, too many redirects)."""
+    what = _describe_cause(cause, attempt)
+    error: APIConnectionError
+    if isinstance(cause, httpx.TimeoutException):
+        error = APITimeoutError(f"Request timed out ({what}).", request=attempt.request)
+    else:
+        error = APIConnectionError(f"Connection error ({what}).", request=attempt.request)
+        attempt.final = not isinstance(
+            cause, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError
+        )
+    if any(secret in str(cause) for secret in attempt.secrets):
+        error.__suppress_context__ = True  # its message quotes a secret: not chained
+    else:
+        error.__cause__ = cause
+    return error
 
 
 class ModelInferenceClient(_BaseClient):
@@ -780,7 +961,8 @@ class ModelInferenceClient(_BaseClient):
         user_agent: str | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        """Connect to `endpoint`, such as https://<resource>.services.ai.azure.com/models.
+        """Connect to `endpoint`, an http or https URL such as
+        https://<resource>.services.ai.azure.com/models (ValueError otherwise).
 
         Auth, at most one of: `api_key` (sent in the `Authorization` header as `Bearer <key>`),
         `token` (a static bearer token) or `credential` (any object with `get_token(*scopes)`,
@@ -788,7 +970,11 @@ class ModelInferenceClient(_BaseClient):
         CREDENTIAL_SCOPES; its token is cached until shortly before it expires).
 
         `timeout` applies to each attempt (an httpx.Timeout sets connect/read/write/pool);
-        `total_timeout` bounds a whole call, retries and waits included. Up to `max_retries`
+        `total_timeout` bounds a whole call, retries, waits and reading the answer included (a
+        credential's token fetch aside): the async client stops at the deadline; the sync client
+        checks it as each part of the answer arrives, and cuts every wait on the network
+        (connecting, sending, each read) to the budget left when the attempt began, so a call
+        that stalls right at its deadline can overrun it by up to that much. Up to `max_retries`
         more attempts follow a connection error, a timeout or a status in RETRY_STATUSES, after
         the wait the service asks for (`Retry-After`, `retry-after-ms`) or an exponential
         backoff from `retry_backoff` seconds up to `retry_backoff_max`, with jitter. `headers`
@@ -870,11 +1056,26 @@ class ModelInferenceClient(_BaseClient):
             attempt = _Attempt(number, self._build(self._client, prepared, token))
             self._log_request(attempt.request, number)
             started = time.monotonic()
+            response: httpx.Response | None = None
             try:
-                attempt.response = self._client.send(attempt.request)
-            except httpx.TransportError as exc:
-                attempt.error = _transport_error(exc, attempt.request)
-                attempt.error.__cause__ = exc
+                response = self._client.send(attempt.request, stream=True)
+                try:
+                    if prepared.deadline is not None:
+                        # Each read is bounded by the attempt's timeouts; between reads, the
+                        # deadline: a trickling answer cannot outlast total_timeout.
+                        response.stream = _DeadlineStream(
+                            response.stream, prepared.deadline, attempt.request
+                        )
+                    response.read()
+                finally:
+                    response.close()
+                attempt.response = response
+            except httpx.HTTPError as exc:
+                attempt.cause = exc
+                attempt.unread = response
+            finally:
+                # Whatever happened, the request kept by responses and errors holds no secret.
+                attempt.secrets = self._secrets(_blank(attempt.request))
             error = self._outcome(prepared, attempt, started)
             if error is None:
                 return self._result(prepared, attempt)
@@ -1022,7 +1223,8 @@ class AsyncModelInferenceClient(_BaseClient):
         user_agent: str | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        """Connect to `endpoint`, such as https://<resource>.services.ai.azure.com/models.
+        """Connect to `endpoint`, an http or https URL such as
+        https://<resource>.services.ai.azure.com/models (ValueError otherwise).
 
         Auth, at most one of: `api_key` (sent in the `Authorization` header as `Bearer <key>`),
         `token` (a static bearer token) or `credential` (any object with `get_token(*scopes)`,
@@ -1030,7 +1232,11 @@ class AsyncModelInferenceClient(_BaseClient):
         CREDENTIAL_SCOPES; its token is cached until shortly before it expires).
 
         `timeout` applies to each attempt (an httpx.Timeout sets connect/read/write/pool);
-        `total_timeout` bounds a whole call, retries and waits included. Up to `max_retries`
+        `total_timeout` bounds a whole call, retries, waits and reading the answer included (a
+        credential's token fetch aside): the async client stops at the deadline; the sync client
+        checks it as each part of the answer arrives, and cuts every wait on the network
+        (connecting, sending, each read) to the budget left when the attempt began, so a call
+        that stalls right at its deadline can overrun it by up to that much. Up to `max_retries`
         more attempts follow a connection error, a timeout or a status in RETRY_STATUSES, after
         the wait the service asks for (`Retry-After`, `retry-after-ms`) or an exponential
         backoff from `retry_backoff` seconds up to `retry_backoff_max`, with jitter. `headers`
@@ -1110,11 +1316,27 @@ class AsyncModelInferenceClient(_BaseClient):
             attempt = _Attempt(number, self._build(self._client, prepared, token))
             self._log_request(attempt.request, number)
             started = time.monotonic()
+            response: httpx.Response | None = None
+            left = None if prepared.deadline is None else prepared.deadline - time.monotonic()
             try:
-                attempt.response = await self._client.send(attempt.request)
-            except httpx.TransportError as exc:
-                attempt.error = _transport_error(exc, attempt.request)
-                attempt.error.__cause__ = exc
+                # The deadline bounds the whole attempt, reading the answer included.
+                async with asyncio.timeout(left):
+                    response = await self._client.send(attempt.request, stream=True)
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+                attempt.response = response
+            except httpx.HTTPError as exc:
+                attempt.cause = exc
+                attempt.unread = response
+            except TimeoutError:
+                attempt.cause = httpx.TimeoutException(
+                    "total_timeout ran out", request=attempt.request
+                )
+            finally:
+                # Whatever happened, the request kept by responses and errors holds no secret.
+                attempt.secrets = self._secrets(_blank(attempt.request))
             error = self._outcome(prepared, attempt, started)
             if error is None:
                 return self._result(prepared, attempt)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .exceptions import (
         APIConnectionError,
         APIError,
+        APIResponseValidationError,
         APIStatusError,
         APITimeoutError,
         AuthenticationError,
@@ -49,6 +50,7 @@ _LAZY = {
     "AsyncModelInferenceClient": "client",
     "APIConnectionError": "exceptions",
     "APIError": "exceptions",
+    "APIResponseValidationError": "exceptions",
     "APIStatusError": "exceptions",
     "APITimeoutError": "exceptions",
     "AuthenticationError": "exceptions",
@@ -78,6 +80,7 @@ __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncModelInferenceClient",

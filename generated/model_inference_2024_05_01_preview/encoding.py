@@ -114,14 +114,28 @@ def _numbers(value: object, name: str) -> Sequence[_t.Any]:
     return value
 
 
-def _packed_bytes(value: object, name: str) -> list[int]:
+_INTEGER_RANGES: _t.Final = {
+    "int8": (-128, 127),
+    "binary": (-128, 127),
+    "uint8": (0, 255),
+    "ubinary": (0, 255),
+}
+
+
+def _integers(value: object, name: str) -> Sequence[int]:
+    """The numbers of an int8, uint8, binary or ubinary embedding, each checked to be an
+    integer in the format's range (ValueError otherwise)."""
     numbers = _numbers(value, name)
-    offset = 128 if name == "binary" else 0
-    low, high = (-128, 127) if name == "binary" else (0, 255)
+    low, high = _INTEGER_RANGES[name]
     for number in numbers:
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
             raise ValueError(f"a {name} embedding holds integers {low}..{high}, got {number!r}")
-    return [number + offset for number in numbers] if offset else list(numbers)
+    return numbers
+
+
+def _packed_bytes(value: object, name: str) -> list[int]:
+    numbers = _integers(value, name)
+    return [number + 128 for number in numbers] if name == "binary" else list(numbers)
 
 
 def _trim(bits: list[int], dimensions: int | None) -> list[int]:
@@ -149,8 +163,9 @@ def decode_embedding(
     ubinary give the unpacked bits (0 or 1), 8 per byte. Packed bits are padded to a whole
     byte: pass `dimensions` to drop the padding. Without `encoding_format`, a string is read
     as base64 and an array is returned as sent (packed bits stay packed: name the format to
-    unpack them). Raises ValueError for an unknown format or values out of the format's
-    range, TypeError for a value of the wrong shape.
+    unpack them). Raises ValueError for an unknown format or, for int8, uint8, binary and
+    ubinary, a value that is not an integer in the format's range (300 in int8, 1.9);
+    TypeError for a value of the wrong shape.
     """
     if encoding_format is None:
         if isinstance(value, str):
@@ -165,7 +180,7 @@ def decode_embedding(
         # whole rest of reading a large answer.
         return list(_numbers(value, name))
     if name in ("int8", "uint8"):
-        return list(map(int, _numbers(value, name)))
+        return list(map(int, _integers(value, name)))
     bits: list[int] = []
     extend = bits.extend
     for byte in _packed_bytes(value, name):
@@ -205,7 +220,8 @@ def decode_embedding_numpy(
     as named, uint8 bits (0 or 1) for binary and ubinary; without `encoding_format`, an
     array as sent becomes float32.
 
-    NumPy is optional: raises ImportError with an explanation when it is not installed.
+    Raises ValueError and TypeError as decode_embedding does. NumPy is optional: raises
+    ImportError with an explanation when it is not installed.
     """
     numpy = _numpy()
     name = _infer(value, encoding_format)
@@ -214,7 +230,7 @@ def decode_embedding_numpy(
     if name == "float":
         return numpy.asarray(_numbers(value, name), dtype=numpy.float32)
     if name in ("int8", "uint8"):
-        return numpy.asarray(_numbers(value, name), dtype=getattr(numpy, name))
+        return numpy.asarray(_integers(value, name), dtype=getattr(numpy, name))
     packed = numpy.asarray(_packed_bytes(value, name), dtype=numpy.uint8)
     bits = numpy.unpackbits(packed)
     return bits if dimensions is None else bits[:dimensions]

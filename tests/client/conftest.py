@@ -1,7 +1,8 @@
 """A fault-injecting ASGI server on 127.0.0.1 for the client tests.
 
 Each test scripts the answers (`server.script(...)`): a status with headers and body, a slow
-answer, or a dropped connection (the body is cut short and the socket closed). When the
+answer, a body trickled out slowly, raw bytes (not JSON, a broken Content-Encoding), or a
+dropped connection (the body is cut short and the socket closed). When the
 script is empty the server answers a valid embeddings result. Every request is recorded.
 """
 
@@ -34,6 +35,8 @@ class Answer:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (cut short if the client goes away)
     drop: bool = False  # start a 200, send part of the body, close the connection
+    raw: bytes | None = None  # the body as these bytes, sent as they are (no content-type)
+    trickle: float = 0.0  # send the body in 30 pieces spread over this many seconds
 
 
 @dataclasses.dataclass
@@ -96,6 +99,8 @@ class FaultServer:
         body = answer.json if answer.json is not None else (RESULT if answer.status == 200 else None)
         data = json.dumps(body).encode() if body is not None else b""
         headers = [(b"content-type", b"application/json")] if body is not None else []
+        if answer.raw is not None:
+            data, headers = answer.raw, []
         headers += [(k.encode(), v.encode()) for k, v in answer.headers.items()]
         if answer.drop:
             await send({"type": "http.response.start", "status": 200,
@@ -103,6 +108,13 @@ class FaultServer:
             await send({"type": "http.response.body", "body": b'{"id": "cut', "more_body": True})
             return  # the body is incomplete: uvicorn closes the connection
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        if answer.trickle:
+            size = -(-len(data) // 30)
+            for start in range(0, len(data), size):
+                await asyncio.sleep(answer.trickle / 30)
+                await send({"type": "http.response.body", "body": data[start:start + size],
+                            "more_body": True})
+            data = b""
         await send({"type": "http.response.body", "body": data})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -179,3 +180,34 @@ def test_credential_tokens_never_leak(server: FaultServer,
                  str(caught.value.request.headers if caught.value.request else ""), caplog.text]
     for text in texts:
         assert TOKEN not in text, text
+
+
+class BlockingCredential(FakeCredential):
+    """A synchronous credential whose fetch waits until the event loop has run a coroutine:
+    it finishes only if the async client fetches it off the event loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_ran = threading.Event()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        if not self.loop_ran.wait(3):  # bounded: fails instead of hanging
+            raise RuntimeError("the event loop was blocked while the token was fetched")
+        return super().get_token(*scopes)
+
+
+def test_async_client_fetches_a_sync_token_in_a_worker_thread(server: FaultServer) -> None:
+    credential = BlockingCredential()
+
+    async def run() -> None:
+        async def tick() -> None:
+            await asyncio.sleep(0)
+            credential.loop_ran.set()
+
+        async with client_0501.AsyncModelInferenceClient(server.url,
+                                                         credential=credential) as client:
+            result, _ = await asyncio.gather(client.get_embeddings(input=["a"]), tick())
+            assert result.model == "test-model"
+
+    asyncio.run(run())
+    assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}-1"

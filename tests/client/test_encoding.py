@@ -127,3 +127,22 @@ def test_numpy_batches(enc) -> None:  # type: ignore[no-untyped-def]
     matrix = enc.decode_embeddings_numpy([text, text])
     assert matrix.shape == (2, 2) and matrix.dtype == np.float32
     assert enc.decode_embeddings_numpy([]).shape == (0, 0)
+
+
+@pytest.mark.parametrize(("fmt", "values"), [
+    ("int8", [300, -5, 1]), ("int8", [1.9]), ("int8", [-129]), ("int8", [True]),
+    ("uint8", [256]), ("uint8", [-1]), ("uint8", [2.0]),
+])
+def test_int8_and_uint8_values_are_checked(enc, fmt: str, values: list[float]) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=f"a {fmt} embedding holds integers"):
+        enc.decode_embedding(values, fmt)
+    with pytest.raises(ValueError, match=f"a {fmt} embedding holds integers"):
+        enc.decode_embeddings([[0], values], fmt)
+
+
+@pytest.mark.parametrize(("fmt", "values"), [("int8", [300]), ("int8", [1.9]), ("uint8", [-5]),
+                                             ("uint8", [0.5])])
+def test_numpy_int8_and_uint8_values_are_checked(enc, fmt: str, values: list[float]) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numpy")
+    with pytest.raises(ValueError, match=f"a {fmt} embedding holds integers"):
+        enc.decode_embedding_numpy(values, fmt)
