@@ -56,3 +56,27 @@ def write_spec(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return _write
+
+
+@contextlib.contextmanager
+def generated_package(spec_text: str, root: Path, file_name: str) -> Iterator[Any]:
+    """Generate a package from `spec_text` under `root`, import it, and forget it afterwards."""
+    import importlib
+    import sys
+
+    from generator.cli import build_api
+    from generator.render import render
+    from generator.write import write
+
+    spec = root / "spec" / file_name
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(spec_text, encoding="utf-8")
+    api, _ = build_api(spec)
+    write(render(api), root / "out")
+    sys.path.insert(0, str(root / "out"))
+    try:
+        yield importlib.import_module(api.package)
+    finally:
+        sys.path.remove(str(root / "out"))
+        for name in [n for n in sys.modules if n.split(".")[0] == api.package]:
+            del sys.modules[name]

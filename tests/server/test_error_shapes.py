@@ -6,7 +6,6 @@ default) is generated, imported and served, and every answer checked against its
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import subprocess
 import sys
@@ -19,10 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.cli import build_api
-from generator.render import render
-from generator.write import write
-from tests.conftest import ROOT
+from tests.conftest import ROOT, generated_package
 
 SPEC = """\
 openapi: 3.1.0
@@ -121,19 +117,8 @@ components:
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    root = tmp_path_factory.mktemp("shapes")
-    spec = root / "spec" / "shapes.yaml"
-    spec.parent.mkdir()
-    spec.write_text(SPEC, encoding="utf-8")
-    api, _ = build_api(spec)
-    write(render(api), root / "out")
-    sys.path.insert(0, str(root / "out"))
-    try:
-        yield importlib.import_module(api.package)
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [n for n in sys.modules if n.split(".")[0] == api.package]:
-            del sys.modules[name]
+    with generated_package(SPEC, tmp_path_factory.mktemp("shapes"), "shapes.yaml") as module:
+        yield module
 
 
 class Service:

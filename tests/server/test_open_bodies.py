@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from generator.cli import build_api
-from generator.render import render
-from generator.write import write
+from tests.conftest import generated_package
 
 SPEC = """\
 openapi: 3.1.0
@@ -102,19 +99,8 @@ components:
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    root = tmp_path_factory.mktemp("open_bodies")
-    spec = root / "spec" / "open.yaml"
-    spec.parent.mkdir()
-    spec.write_text(SPEC, encoding="utf-8")
-    api, _ = build_api(spec)
-    write(render(api), root / "out")
-    sys.path.insert(0, str(root / "out"))
-    try:
-        yield importlib.import_module(api.package)
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [n for n in sys.modules if n.split(".")[0] == api.package]:
-            del sys.modules[name]
+    with generated_package(SPEC, tmp_path_factory.mktemp("open_bodies"), "open.yaml") as module:
+        yield module
 
 
 class Service:
