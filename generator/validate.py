@@ -10,7 +10,7 @@ import functools
 import importlib.util
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -402,6 +402,17 @@ def _unbool(value: Any) -> Any:
     return _TRUE if value is True else _FALSE if value is False else value
 
 
+def _any_of(results: Iterable[bool | None]) -> bool | None:
+    """Three-valued OR: True as soon as one holds; else None if any was unsure; else False."""
+    outcome: bool | None = False
+    for result in results:
+        if result:
+            return True
+        if result is None:
+            outcome = None
+    return outcome
+
+
 def _equal(one: Any, two: Any) -> bool | None:
     """jsonschema's `equal` for JSON scalars; None when a container is compared with one."""
     if one is two:
@@ -579,14 +590,7 @@ class _FastSchema:
             return None
 
         def check(instance: Any) -> bool | None:
-            outcome: bool | None = False
-            for name in names:
-                result = _type_is(name, instance)
-                if result:
-                    return True
-                if result is None:
-                    outcome = None
-            return outcome
+            return _any_of(_type_is(name, instance) for name in names)
         return check, None
 
     def _k_enum(self, value: Any, schema: Any) -> Any:
@@ -594,14 +598,7 @@ class _FastSchema:
             return None
 
         def check(instance: Any) -> bool | None:
-            outcome: bool | None = False
-            for each in value:
-                result = _equal(each, instance)
-                if result:
-                    return True
-                if result is None:
-                    outcome = None
-            return outcome
+            return _any_of(_equal(each, instance) for each in value)
         return check, None
 
     def _k_const(self, value: Any, schema: Any) -> Any:
@@ -778,14 +775,7 @@ class _FastSchema:
             return None
 
         def check(instance: Any) -> bool | None:
-            outcome: bool | None = False
-            for node in nodes:
-                result = node.check(instance)
-                if result:
-                    return True
-                if result is None:
-                    outcome = None
-            return outcome
+            return _any_of(node.check(instance) for node in nodes)
         return check, lambda instance: _valid_branches_keys(nodes, instance)
 
     def _k_oneOf(self, value: Any, schema: Any) -> Any:
