@@ -832,8 +832,9 @@ def _status_exception_views(ctx: _Context) -> list[dict[str, Any]]:
 # ---- embedding helpers on models ---------------------------------------------------------
 #
 # A model with an `embedding` property shaped as an array of numbers (or a union of that and a
-# string: base64) gets `vector()` / `vector_numpy()`; a model with an array of such models
-# gets `vectors()` / `vectors_numpy()`. They decode through the generated encoding.py.
+# string: base64) gets `vector()` / `vector_array()` / `vector_numpy()`; a model with an array
+# of such models gets `vectors()` / `vectors_array()` / `vectors_numpy()`. They decode through
+# the generated encoding.py.
 
 _EMBEDDING_PROPERTY = "embedding"
 
@@ -872,6 +873,12 @@ def _vector_helpers(ctx: _Context, model: ir.Model) -> list[dict[str, str]]:
                  "Pass the `encoding_format` the request asked for; without it a string is read "
                  "as base64 and an array is returned as sent. `dimensions` drops the padding "
                  "of packed bits."), "        ")},
+            {"name": "vector_array", "function": "decode_embedding_array", "argument": argument,
+             "returns": "_array.array[float] | _array.array[int]",
+             "doc": docstring(_wrap("As vector(), as a compact array.array: float32 for float "
+                              "and base64 (4 bytes a value instead of a Python float's 32; "
+                              "a base64 answer decodes straight into it), int8/uint8 as named, "
+                              "bits as uint8."), "        ")},
             {"name": "vector_numpy", "function": "decode_embedding_numpy", "argument": argument,
              "returns": "_t.Any",
              "doc": docstring(_wrap("As vector(), as a numpy.ndarray (NumPy is optional: "
@@ -891,6 +898,10 @@ def _vector_helpers(ctx: _Context, model: ir.Model) -> list[dict[str, str]]:
                  f"Every item's `{item.name}` as numbers, in the order of `{prop.name}` "
                  "(see the item's vector() for `encoding_format` and `dimensions`)."),
                  "        ")},
+            {"name": "vectors_array", "function": "decode_embeddings_array",
+             "argument": argument, "returns": "list[_array.array[float] | _array.array[int]]",
+             "doc": docstring(_wrap("As vectors(), as compact array.array rows (see the item's "
+                              "vector_array())."), "        ")},
             {"name": "vectors_numpy", "function": "decode_embeddings_numpy",
              "argument": argument, "returns": "_t.Any",
              "doc": docstring(_wrap("As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy "

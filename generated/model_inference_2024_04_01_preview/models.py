@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import array as _array
 import dataclasses as _dataclasses
 import enum as _enum
 import typing as _t
@@ -79,6 +80,14 @@ class CreateEmbeddingResponse(_rt.Model):
             [item.embedding for item in self.data], encoding_format, dimensions=dimensions
         )
 
+    def vectors_array(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[_array.array[float] | _array.array[int]]:
+        """As vectors(), as compact array.array rows (see the item's vector_array())."""
+        return _encoding.decode_embeddings_array(
+            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
+        )
+
     def vectors_numpy(
         self, encoding_format: str | None = None, *, dimensions: int | None = None
     ) -> _t.Any:
@@ -146,6 +155,17 @@ class Embedding(_rt.Model):
         and an array is returned as sent. `dimensions` drops the padding of packed bits.
         """
         return _encoding.decode_embedding(self.embedding, encoding_format, dimensions=dimensions)
+
+    def vector_array(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> _array.array[float] | _array.array[int]:
+        """As vector(), as a compact array.array: float32 for float and base64 (4 bytes a value
+        instead of a Python float's 32; a base64 answer decodes straight into it), int8/uint8 as
+        named, bits as uint8.
+        """
+        return _encoding.decode_embedding_array(
+            self.embedding, encoding_format, dimensions=dimensions
+        )
 
     def vector_numpy(
         self, encoding_format: str | None = None, *, dimensions: int | None = None

@@ -113,6 +113,56 @@ def test_numpy_arrays(enc) -> None:  # type: ignore[no-untyped-def]
     assert enc.decode_embedding_numpy([177, 192], "ubinary").tolist() == enc.decode_embedding([177, 192], "ubinary")
 
 
+FORMATS = ["float", "base64", "int8", "uint8", "binary", "ubinary"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_arrays_hold_the_same_numbers_as_lists(enc, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(fmt)
+    typecode = {"float": "f", "base64": "f", "int8": "b"}.get(fmt, "B")
+    for _ in range(30):
+        n = rng.randrange(0, 70)
+        wire = enc.encode_embedding([rng.uniform(-1, 1) for _ in range(n)], fmt)
+        row = enc.decode_embedding_array(wire, fmt, dimensions=n)
+        assert row.typecode == typecode and len(row) == n
+        expected = enc.decode_embedding(wire, fmt, dimensions=n)
+        if fmt == "float":  # the list keeps float64; the array holds float32 as base64 does
+            expected = struct.unpack(f"<{n}f", struct.pack(f"<{n}f", *expected))
+        assert row.tolist() == list(expected)
+    rows = enc.decode_embeddings_array([wire, wire], fmt, dimensions=n)
+    assert rows == [row, row]
+
+
+def test_arrays_are_compact_and_shared_with_numpy(enc) -> None:  # type: ignore[no-untyped-def]
+    text = enc.encode_embedding(VALUES, "base64")
+    row = enc.decode_embedding_array(text, "base64")
+    assert row.itemsize == 4 and row.tobytes() == struct.pack(f"<{len(VALUES)}f", *VALUES)
+    assert enc.decode_embedding_array([1e39], "float").tolist() == [float("inf")]  # as float32
+    assert enc.decode_embedding_array(text).typecode == "f"  # a string is base64
+    assert enc.decode_embedding_array([3, -4]).tolist() == [3.0, -4.0]  # an array is float32
+    np = pytest.importorskip("numpy")
+    view = np.frombuffer(row, dtype=np.float32)
+    assert view.tolist() == enc.decode_embedding_numpy(text, "base64").tolist()
+
+
+@pytest.mark.parametrize(("value", "fmt", "error", "match"), [
+    ("not base64!", "base64", ValueError, "invalid base64"),
+    (base64.b64encode(b"abc").decode(), "base64", ValueError, "whole float32"),
+    ([1.0], "base64", TypeError, "must be a string"),
+    ("AAAA", "float", TypeError, "array of numbers"),
+    (["x"], "float", TypeError, "real number"),  # a list passes it on as sent
+    ([300], "int8", ValueError, "-128..127"),
+    ([0.5], "uint8", ValueError, "0..255"),
+    ([256], "ubinary", ValueError, "0..255"),
+    ([1.0], "float16", ValueError, "supported are"),
+])
+def test_arrays_refuse_what_lists_refuse(enc, value: object, fmt: str, error: type[Exception], match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=match):
+        enc.decode_embedding_array(value, fmt)
+    with pytest.raises(error, match=match):
+        enc.decode_embeddings_array([value], fmt)
+
+
 def test_without_a_format_the_shape_decides(enc) -> None:  # type: ignore[no-untyped-def]
     text = enc.encode_embedding([1.0, -2.0], "base64")
     assert enc.decode_embedding(text) == [1.0, -2.0]

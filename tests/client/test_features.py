@@ -119,6 +119,11 @@ def test_embeddings_helpers_for_every_format(server: FaultServer) -> None:
             assert vectors[0] == [1, 0, 1, 0, 0, 1, 0, 1, 1]
         matrix = result.vectors_numpy(fmt, dimensions=len(values))
         assert matrix.shape == (2, len(values)) and matrix.tolist() == vectors
+        rows = result.vectors_array(fmt, dimensions=len(values))
+        assert [row.tolist() for row in rows] == vectors
+        assert rows[1] == result.data[1].vector_array(fmt, dimensions=len(values))
+        assert {row.typecode for row in rows} == {
+            "float": {"f"}, "base64": {"f"}, "int8": {"b"}}.get(fmt, {"B"})
 
 
 def test_helpers_infer_float_and_base64() -> None:
