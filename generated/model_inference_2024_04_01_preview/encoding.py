@@ -32,6 +32,8 @@ _BIG_ENDIAN: _t.Final = sys.byteorder == "big"
 _BITS: _t.Final = tuple(
     tuple((byte >> shift) & 1 for shift in range(7, -1, -1)) for byte in range(256)
 )
+# The same bits as 8 bytes of 0 or 1: unpacking into an array.array is one join.
+_BIT_BYTES: _t.Final = tuple(bytes(bits) for bits in _BITS)
 
 
 def _format_name(encoding_format: object) -> str:
@@ -123,15 +125,24 @@ _INTEGER_RANGES: _t.Final = {
 }
 
 
+_PLAIN_INT: _t.Final = frozenset((int,))
+
+
 def _integers(value: object, name: str) -> Sequence[int]:
     """The numbers of an int8, uint8, binary or ubinary embedding, each checked to be an
-    integer in the format's range (ValueError otherwise)."""
+    integer in the format's range (ValueError otherwise), as plain ints."""
     numbers = _numbers(value, name)
     low, high = _INTEGER_RANGES[name]
+    # The common case in C loops (the set of types, min, max); the Python loop below runs
+    # only to name the offending value, or to take int subclasses other than bool as ints.
+    if not numbers or (
+        _PLAIN_INT.issuperset(map(type, numbers)) and low <= min(numbers) and max(numbers) <= high
+    ):
+        return numbers
     for number in numbers:
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
             raise ValueError(f"a {name} embedding holds integers {low}..{high}, got {number!r}")
-    return numbers
+    return [int(number) for number in numbers]
 
 
 def _packed_bytes(value: object, name: str) -> list[int]:
@@ -181,7 +192,7 @@ def decode_embedding(
         # whole rest of reading a large answer.
         return list(_numbers(value, name))
     if name in ("int8", "uint8"):
-        return list(map(int, _integers(value, name)))
+        return list(_integers(value, name))
     bits: list[int] = []
     extend = bits.extend
     for byte in _packed_bytes(value, name):
@@ -223,7 +234,10 @@ def decode_embedding_array(
         return array.array("f", _numbers(value, name))
     if name in ("int8", "uint8"):
         return array.array("b" if name == "int8" else "B", _integers(value, name))
-    return array.array("B", decode_embedding(value, name, dimensions=dimensions))
+    bits = array.array("B", b"".join([_BIT_BYTES[byte] for byte in _packed_bytes(value, name)]))
+    if dimensions is not None:
+        del bits[dimensions:]
+    return bits
 
 
 def decode_embeddings_array(

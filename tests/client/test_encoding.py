@@ -190,6 +190,20 @@ def test_int8_and_uint8_values_are_checked(enc, fmt: str, values: list[float]) -
         enc.decode_embeddings([[0], values], fmt)
 
 
+def test_int_subclasses_come_back_as_plain_ints(enc) -> None:  # type: ignore[no-untyped-def]
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 100
+
+    for fmt in ("int8", "uint8"):
+        decoded = enc.decode_embedding([Level.HIGH, 3], fmt)
+        assert decoded == [100, 3] and type(decoded[0]) is int
+        assert enc.decode_embedding_array([Level.HIGH, 3], fmt).tolist() == [100, 3]
+    with pytest.raises(ValueError, match="got True"):
+        enc.decode_embedding([1, True], "uint8")  # bool is an int subclass, and not a number here
+
+
 @pytest.mark.parametrize(("fmt", "values"), [("int8", [300]), ("int8", [1.9]), ("uint8", [-5]),
                                              ("uint8", [0.5])])
 def test_numpy_int8_and_uint8_values_are_checked(enc, fmt: str, values: list[float]) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,36 @@
+"""The benchmark's own scripts still run and still measure what they say (no timings are
+asserted here: `make bench` measures, with the peers, in its own environment)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_synthetic_specs_are_deterministic_and_valid(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "synthetic-50.yaml", tmp_path / "b" / "synthetic-50.yaml"
+    for path in (first, second):
+        assert run("bench/make_spec.py", "50", str(path)).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    text = first.read_text("utf-8")
+    assert text.count("operationId:") == 10  # one operation per five schemas
+    result = run("-m", "generator", "validate", str(first))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_decoding_benchmark_runs_every_format() -> None:
+    result = run("bench/decode_embeddings.py", "--vectors", "4", "--dims", "16", "--repeat", "1",
+                 "--min-ratio", "0")
+    assert result.returncode == 0, result.stderr
+    rows = re.findall(r"^(float|base64|int8|uint8|binary|ubinary) +\d", result.stdout, re.M)
+    assert rows == ["float", "base64", "int8", "uint8", "binary", "ubinary"]
+    assert "float32 rows from both" in result.stdout and "PASS" in result.stdout
