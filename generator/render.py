@@ -7,6 +7,7 @@ source only through `repr()` or `docstring()`: it can never become code.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from generator import TOOL_NAME, __version__, ir
 from generator.formatting import format_modules
@@ -32,7 +34,36 @@ _FILES = (
 )
 
 
+class _BestEffortBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's per-user bytecode cache (a 0700 directory under the temp dir, checked by
+    Jinja), where a failed read or write only costs the next run the time to compile."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _BestEffortBytecodeCache()
+    except (OSError, RuntimeError):  # no safe temp directory: templates compile every run
+        return None
+
+
+@functools.cache
 def environment() -> jinja2.Environment:
+    """One per process, so several specs share the parsed templates. Compiling the templates
+    is most of a small spec's render time; the bytecode cache keeps the compiled code between
+    runs, keyed by each template's checksum (an edited template is compiled afresh), and
+    never changes what is rendered."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -40,6 +71,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
 
 

@@ -31,6 +31,7 @@ def test_decoding_benchmark_runs_every_format() -> None:
     result = run("bench/decode_embeddings.py", "--vectors", "4", "--dims", "16", "--repeat", "1",
                  "--min-ratio", "0")
     assert result.returncode == 0, result.stderr
-    rows = re.findall(r"^(float|base64|int8|uint8|binary|ubinary) +\d", result.stdout, re.M)
+    rows = re.findall(r"^(float|base64|int8|uint8|binary|ubinary) +\d", result.stdout,
+                      re.MULTILINE)
     assert rows == ["float", "base64", "int8", "uint8", "binary", "ubinary"]
     assert "float32 rows from both" in result.stdout and "PASS" in result.stdout

@@ -243,6 +243,42 @@ def test_output_does_not_depend_on_hash_seed_or_working_directory(tmp_path: Path
     assert len(trees[0]) >= 24
 
 
+def test_template_bytecode_cache_changes_nothing(tmp_path: Path) -> None:
+    """A cold run writes Jinja's bytecode cache (under TMPDIR), a warm run reads it: the same
+    bytes either way."""
+    trees = []
+    for run in ("cold", "warm"):
+        out = tmp_path / run
+        subprocess.run([sys.executable, "-m", "generator", "generate", "--out", str(out)],
+                       cwd=ROOT, check=True, capture_output=True, timeout=120,
+                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                            "TMPDIR": str(tmp_path)})
+        trees.append(_tree(out))
+    committed = {k: v for k, v in _tree(ROOT / "generated").items() if "__pycache__" not in k}
+    assert trees[0] == trees[1] == committed
+    cached = list(tmp_path.glob("_jinja2-cache-*/__jinja2_*.cache"))
+    assert len(cached) == len(list((ROOT / "templates").glob("*.jinja")))
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    from generator import render as render_module
+
+    def refuse(*args: object) -> None:
+        raise PermissionError("read-only cache directory")
+
+    api = lower(load(ROOT / "spec" / "2024-05-01-preview.yaml"))
+    expected = render(api)
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", refuse)
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "load_bytecode", refuse)
+    render_module.environment.cache_clear()
+    try:
+        assert render(api) == expected
+    finally:
+        render_module.environment.cache_clear()
+
+
 def test_lowering_grows_linearly() -> None:
     """Not a timing test: counts the work. Twice the schemas must not mean four times the
     calls of the lowering's busiest function."""
