@@ -302,7 +302,7 @@ ARRAY_CONTENDERS = ("raw httpx + json.loads", "raw httpx async + json.loads",
 
 
 def client(runs: int) -> None:
-    calls = max(10, 3 * runs)
+    calls = max(20, 4 * runs)
     say(f"## Generated client (one loopback uvicorn server; median of {calls} interleaved calls)")
     server = Server("canned_app")
     try:

@@ -150,6 +150,10 @@ def _packed_bytes(value: object, name: str) -> list[int]:
     return [number + 128 for number in numbers] if name == "binary" else list(numbers)
 
 
+def _as_list(numbers: Sequence[_t.Any]) -> list[_t.Any]:
+    return numbers if type(numbers) is list else list(numbers)
+
+
 def _trim(bits: list[int], dimensions: int | None) -> list[int]:
     return bits if dimensions is None else bits[:dimensions]
 
@@ -178,21 +182,24 @@ def decode_embedding(
     unpack them). Raises ValueError for an unknown format or, for int8, uint8, binary and
     ubinary, a value that is not an integer in the format's range (300 in int8, 1.9);
     TypeError for a value of the wrong shape.
+
+    A list returned as sent (float, int8, uint8) is that list itself, not a copy, as the
+    official SDKs give it: copy it before changing it in place if the model must not change.
     """
     if encoding_format is None:
         if isinstance(value, str):
             return _base64_floats(value).tolist()
-        return list(_numbers(value, "float"))
+        return _as_list(_numbers(value, "float"))
     name = _format_name(encoding_format)
     if name == "base64":
         return _base64_floats(value).tolist()
     if name == "float":
-        # The numbers as sent, copied: a JSON integer such as 0 already is a valid float
-        # (int is accepted wherever float is), and converting each one costs more than the
-        # whole rest of reading a large answer.
-        return list(_numbers(value, name))
+        # The numbers as sent: a JSON integer such as 0 already is a valid float (int is
+        # accepted wherever float is). Neither converting nor copying them: on a large answer
+        # either costs more than all the rest of the client's own work on it.
+        return _as_list(_numbers(value, name))
     if name in ("int8", "uint8"):
-        return list(_integers(value, name))
+        return _as_list(_integers(value, name))
     bits: list[int] = []
     extend = bits.extend
     for byte in _packed_bytes(value, name):

@@ -26,6 +26,15 @@ def test_float_round_trip(enc) -> None:  # type: ignore[no-untyped-def]
     assert enc.decode_embedding(VALUES, "float") == VALUES
 
 
+def test_lists_as_sent_are_not_copied(enc) -> None:  # type: ignore[no-untyped-def]
+    floats, int8 = [0.5, 1, -2.0], [3, -4]
+    assert enc.decode_embedding(floats, "float") is floats  # a JSON 0 or 1 stays an int
+    assert enc.decode_embedding(floats) is floats
+    assert enc.decode_embedding(int8, "int8") is int8
+    from_tuple = enc.decode_embedding((0.5, 1.0), "float")
+    assert type(from_tuple) is list and from_tuple == [0.5, 1.0]
+
+
 def test_base64_is_little_endian_float32(enc) -> None:  # type: ignore[no-untyped-def]
     text = enc.encode_embedding(VALUES, "base64")
     assert base64.b64decode(text) == struct.pack(f"<{len(VALUES)}f", *VALUES)
