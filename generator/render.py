@@ -904,7 +904,8 @@ def _vector_helpers(ctx: _Context, model: ir.Model) -> list[dict[str, str]]:
                  "integers for int8 and uint8, unpacked bits (0/1) for binary and ubinary.\n\n"
                  "Pass the `encoding_format` the request asked for; without it a string is read "
                  "as base64 and an array is returned as sent. `dimensions` drops the padding "
-                 "of packed bits."), "        ")},
+                 "of packed bits. A list returned as sent is the item's own, not a copy."),
+                 "        ")},
             {"name": "vector_array", "function": "decode_embedding_array", "argument": argument,
              "returns": "_array.array[float] | _array.array[int]",
              "doc": docstring(_wrap("As vector(), as a compact array.array: float32 for float "

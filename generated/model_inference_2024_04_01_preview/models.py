@@ -152,7 +152,8 @@ class Embedding(_rt.Model):
         uint8, unpacked bits (0/1) for binary and ubinary.
 
         Pass the `encoding_format` the request asked for; without it a string is read as base64
-        and an array is returned as sent. `dimensions` drops the padding of packed bits.
+        and an array is returned as sent. `dimensions` drops the padding of packed bits. A list
+        returned as sent is the item's own, not a copy.
         """
         return _encoding.decode_embedding(self.embedding, encoding_format, dimensions=dimensions)
 
