@@ -28,12 +28,11 @@ ENCODING_FORMATS: _t.Final = ("float", "base64", "int8", "uint8", "binary", "ubi
 """The encoding formats this module encodes and decodes."""
 
 _BIG_ENDIAN: _t.Final = sys.byteorder == "big"
-# Byte value -> its 8 bits, most significant first: decoding packed bits is one lookup a byte.
+# Byte value -> its 8 bits as 8 bytes of 0 or 1, most significant first: unpacking packed
+# bits is one lookup a byte and one join.
 _BITS: _t.Final = tuple(
-    tuple((byte >> shift) & 1 for shift in range(7, -1, -1)) for byte in range(256)
+    bytes((byte >> shift) & 1 for shift in range(7, -1, -1)) for byte in range(256)
 )
-# The same bits as 8 bytes of 0 or 1: unpacking into an array.array is one join.
-_BIT_BYTES: _t.Final = tuple(bytes(bits) for bits in _BITS)
 
 
 def _format_name(encoding_format: object) -> str:
@@ -154,7 +153,10 @@ def _as_list(numbers: Sequence[_t.Any]) -> list[_t.Any]:
     return numbers if type(numbers) is list else list(numbers)
 
 
-def _trim(bits: list[int], dimensions: int | None) -> list[int]:
+def _unpacked_bits(value: object, name: str, dimensions: int | None) -> bytes:
+    """The bits of a binary or ubinary embedding, one byte (0 or 1) each, without the padding
+    past `dimensions`."""
+    bits = b"".join([_BITS[byte] for byte in _packed_bytes(value, name)])
     return bits if dimensions is None else bits[:dimensions]
 
 
@@ -200,11 +202,7 @@ def decode_embedding(
         return _as_list(_numbers(value, name))
     if name in ("int8", "uint8"):
         return _as_list(_integers(value, name))
-    bits: list[int] = []
-    extend = bits.extend
-    for byte in _packed_bytes(value, name):
-        extend(_BITS[byte])
-    return _trim(bits, dimensions)
+    return list(_unpacked_bits(value, name, dimensions))
 
 
 def decode_embeddings(
@@ -241,10 +239,7 @@ def decode_embedding_array(
         return array.array("f", _numbers(value, name))
     if name in ("int8", "uint8"):
         return array.array("b" if name == "int8" else "B", _integers(value, name))
-    bits = array.array("B", b"".join([_BIT_BYTES[byte] for byte in _packed_bytes(value, name)]))
-    if dimensions is not None:
-        del bits[dimensions:]
-    return bits
+    return array.array("B", _unpacked_bits(value, name, dimensions))
 
 
 def decode_embeddings_array(
