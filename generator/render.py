@@ -8,6 +8,7 @@ source only through `repr()` or `docstring()`: it can never become code.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import textwrap
 from dataclasses import dataclass
@@ -51,9 +52,22 @@ class _BestEffortBytecodeCache(jinja2.FileSystemBytecodeCache):
             pass
 
 
+# How the templates are read. Compiled code depends on these too, not only on the template
+# text, so they name the cache files.
+_TEMPLATE_OPTIONS: dict[str, Any] = {
+    "undefined": jinja2.StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+    "autoescape": False,
+}
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    options = repr(sorted((k, getattr(v, "__name__", v)) for k, v in _TEMPLATE_OPTIONS.items()))
+    fingerprint = hashlib.sha256(f"{jinja2.__version__} {options}".encode()).hexdigest()[:16]
     try:
-        return _BestEffortBytecodeCache()
+        return _BestEffortBytecodeCache(pattern=f"__{TOOL_NAME}_{fingerprint}_%s.cache")
     except (OSError, RuntimeError):  # no safe temp directory: templates compile every run
         return None
 
@@ -62,16 +76,12 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 def environment() -> jinja2.Environment:
     """One per process, so several specs share the parsed templates. Compiling the templates
     is most of a small spec's render time; the bytecode cache keeps the compiled code between
-    runs, keyed by each template's checksum (an edited template is compiled afresh), and
-    never changes what is rendered."""
+    runs, keyed by each template's checksum (an edited template is compiled afresh) and by
+    Jinja's version and the options above, and never changes what is rendered."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
         bytecode_cache=_bytecode_cache(),
+        **_TEMPLATE_OPTIONS,
     )
 
 

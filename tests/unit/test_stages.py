@@ -256,8 +256,18 @@ def test_template_bytecode_cache_changes_nothing(tmp_path: Path) -> None:
         trees.append(_tree(out))
     committed = {k: v for k, v in _tree(ROOT / "generated").items() if "__pycache__" not in k}
     assert trees[0] == trees[1] == committed
-    cached = list(tmp_path.glob("_jinja2-cache-*/__jinja2_*.cache"))
+    cached = list(tmp_path.glob("_jinja2-cache-*/__embeddings-codegen_*.cache"))
     assert len(cached) == len(list((ROOT / "templates").glob("*.jinja")))
+
+
+def test_cache_files_are_named_by_the_template_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import render as render_module
+
+    before = render_module._bytecode_cache()
+    monkeypatch.setitem(render_module._TEMPLATE_OPTIONS, "trim_blocks", False)
+    after = render_module._bytecode_cache()
+    assert before is not None and after is not None
+    assert before.pattern != after.pattern  # compiled with other options: other files
 
 
 def test_a_cache_that_cannot_be_written_only_costs_time(monkeypatch: pytest.MonkeyPatch) -> None:
