@@ -71,19 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     formats = ["float", "base64", "int8", "uint8", "binary", "ubinary"]
     texts = {fmt: body(vectors, fmt, encoding) for fmt in formats}
 
-    def full(fmt: str) -> Callable[[], Any]:
+    def full(fmt: str, helper: str = "vectors") -> Callable[[], Any]:
+        """json + model + the result's `helper` (vectors, vectors_array or vectors_numpy)."""
         def run() -> Any:
-            return models.EmbeddingsResult.from_dict(json.loads(texts[fmt])).vectors(fmt)
-        return run
-
-    def full_array(fmt: str) -> Callable[[], Any]:
-        def run() -> Any:
-            return models.EmbeddingsResult.from_dict(json.loads(texts[fmt])).vectors_array(fmt)
-        return run
-
-    def full_numpy(fmt: str) -> Callable[[], Any]:
-        def run() -> Any:
-            return models.EmbeddingsResult.from_dict(json.loads(texts[fmt])).vectors_numpy(fmt)
+            result = models.EmbeddingsResult.from_dict(json.loads(texts[fmt]))
+            return getattr(result, helper)(fmt)
         return run
 
     parsed = {fmt: json.loads(texts[fmt]) for fmt in formats}
@@ -97,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((fmt, len(texts[fmt]),
                      best_of(args.repeat, full(fmt)),
                      best_of(args.repeat, decode_only(fmt)),
-                     best_of(args.repeat, full_array(fmt)),
-                     best_of(args.repeat, full_numpy(fmt)) if has_numpy else None))
+                     best_of(args.repeat, full(fmt, "vectors_array")),
+                     best_of(args.repeat, full(fmt, "vectors_numpy")) if has_numpy else None))
 
     print(f"decoding {args.vectors} x {args.dims} embeddings, best of {args.repeat} "
           f"(python {sys.version.split()[0]}, numpy {'yes' if has_numpy else 'no'})")

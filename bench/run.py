@@ -186,12 +186,12 @@ class Server:
             self.process.kill()
 
 
-def _b64_floats(text: str) -> list[float]:
-    return array.array("f", base64.b64decode(text)).tolist()
-
-
 def _b64_array(text: str) -> array.array[float]:
     return array.array("f", base64.b64decode(text))  # this machine is little-endian, as the wire
+
+
+def _b64_floats(text: str) -> list[float]:
+    return _b64_array(text).tolist()
 
 
 #: What a client turns an answer into. "lists": lists of Python floats, what every contender
