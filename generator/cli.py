@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -151,6 +153,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception as exit 3, one short message, never a bare traceback.
+
+    Exit 1 would read as "--check found differences" or "breaking change" to a CI gate.
+    The traceback goes to stderr only with EMBEDDINGS_CODEGEN_DEBUG=1.
+    """
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" at {Path(where[0].filename).name}:{where[0].lineno}" if where else ""
+    print(f"internal error: {type(exc).__name__}{at}: {str(exc)[:200]}\n"
+          f"nothing was written; please report this at the project's issue tracker with the "
+          f"spec that caused it ({TOOL_NAME} {__version__})", file=sys.stderr)
+    if os.environ.get("EMBEDDINGS_CODEGEN_DEBUG") == "1":
+        traceback.print_exception(exc)
+    return EXIT_INTERNAL
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="python -m generator",
@@ -207,7 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
         handler = args.handler
-        return int(handler(args))
+        try:
+            return int(handler(args))
+        except Exception as exc:  # a generator bug, never the input's fault
+            return _internal_error(exc)
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -101,13 +101,9 @@ class _Lowerer:
         api_version = str(info.get("version") or "")
         prefix = self.prefix
         self._register_named_schemas()
-        while self.queue:
-            pending = self.queue.popleft()
-            self.definitions[pending.name] = self._definition(pending)
+        self._lower_queued()
         operations = self._operations()
-        while self.queue:  # inline models met in operations
-            pending = self.queue.popleft()
-            self.definitions[pending.name] = self._definition(pending)
+        self._lower_queued()  # inline models met in operations' parameters and responses
         self._check_alias_cycles()
         if any(d.level == "error" for d in self.diagnostics):
             raise SpecError(self.diagnostics)
@@ -130,6 +126,12 @@ class _Lowerer:
             security=self._security(),
             exception_names=exception_names,
         )
+
+    def _lower_queued(self) -> None:
+        """Lower every inline model queued so far (lowering one may queue more)."""
+        while self.queue:
+            pending = self.queue.popleft()
+            self.definitions[pending.name] = self._definition(pending)
 
     def _check_alias_cycles(self) -> None:
         """A schema that is only a union or alias of itself has no values: `A = A | B`.
@@ -761,6 +763,8 @@ class _Lowerer:
         kwarg_taken |= set(explicit.values())
         body_field_names: list[tuple[str, str]] = []
         if body is not None and isinstance(body.type, ir.NamedType):
+            # An inline body object was only queued by _type(): its fields name keywords now.
+            self._lower_queued()
             definition = self.definitions.get(body.type.name)
             if isinstance(definition, ir.Model):
                 for prop in definition.properties:

@@ -146,3 +146,51 @@ def test_an_internal_error_exits_3_and_writes_nothing(
     out = tmp_path / "out"
     assert main(["generate", "--spec", str(write_spec(GOOD)), "--out", str(out)]) == 3
     assert "internal error" in capsys.readouterr().err and not out.exists()
+
+
+INLINE_BODY = """\
+openapi: 3.1.0
+info: {title: Inline, version: "1.0"}
+paths:
+  /articles:
+    post:
+      operationId: createArticle
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [article]
+              properties:
+                article:
+                  type: object
+                  properties:
+                    title: {type: string}
+      responses:
+        "201": {description: created}
+"""
+
+
+def test_an_inline_request_body_generates_and_diffs(tmp_path: Path, write_spec) -> None:  # type: ignore[no-untyped-def]
+    # Its fields name the method's keywords before the inline model was lowered (a KeyError).
+    spec = write_spec(INLINE_BODY, "inline.yaml")
+    out = tmp_path / "out"
+    result = run("generate", "--spec", str(spec), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    client = (out / "inline_1_0" / "client.py").read_text()
+    assert "article:" in client
+    assert run("diff", str(spec), str(spec)).returncode == 0
+
+
+def test_an_unexpected_exception_is_exit_3_with_a_short_message(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr("generator.cli.lower", broken)
+    monkeypatch.delenv("EMBEDDINGS_CODEGEN_DEBUG", raising=False)
+    assert main(["validate", str(ROOT / "spec" / "2024-05-01-preview.yaml")]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: KeyError" in err and "please report" in err
+    assert "Traceback" not in err
