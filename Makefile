@@ -11,7 +11,7 @@ help:
 	@echo "make generate  regenerate generated/ from every spec in spec/"
 	@echo "make check     fail if generated/ differs from a fresh generation"
 	@echo "make test      run the whole test suite"
-	@echo "make lint      ruff and mypy --strict over the generator, tests and generated code"
+	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
 	@echo "make serve     the 2024-05-01-preview server with the demo service on 127.0.0.1 [PORT=8000 API_KEY=demo-key]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
@@ -40,6 +40,7 @@ diff: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check generator tests
+	$(VENV)/bin/mypy --strict --cache-dir .mypy_cache generator/runtime
 	$(VENV)/bin/ruff check generated
 	cd generated && ../$(VENV)/bin/mypy --strict --cache-dir ../.mypy_cache $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
 

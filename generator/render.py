@@ -21,15 +21,15 @@ import jinja2.bccache
 from generator import TOOL_NAME, __version__, ir
 from generator.formatting import format_modules
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The runtime modules: ordinary Python, copied into every package under the header.
+RUNTIME = Path(__file__).resolve().parent / "runtime"
 
-# (template, output file) pairs: one template per generated module.
+# (template, output file) pairs: one template per generated module that depends on the spec.
 _FILES = (
     ("__init__.py.jinja", "__init__.py"),
-    ("_runtime.py.jinja", "_runtime.py"),
     ("models.py.jinja", "models.py"),
     ("exceptions.py.jinja", "exceptions.py"),
-    ("encoding.py.jinja", "encoding.py"),
     ("client.py.jinja", "client.py"),
     ("server.py.jinja", "server.py"),
 )
@@ -85,12 +85,23 @@ def environment() -> jinja2.Environment:
     )
 
 
+@functools.cache
+def runtime_modules() -> dict[str, str]:
+    """{file name: text} of the runtime modules (generator/runtime/*.py but its __init__)."""
+    return {path.name: path.read_text(encoding="utf-8")
+            for path in sorted(RUNTIME.glob("*.py")) if path.name != "__init__.py"}
+
+
 def render(api: ir.Api) -> dict[str, str]:
     """Every file of the generated package, formatted, keyed by path relative to the output dir."""
     view = build_view(api)
     env = environment()
     modules = {f"{api.package}/{name}": env.get_template(template).render(**view)
                for template, name in _FILES}
+    # The runtime as it is, under the header (formatting leaves it as it is: it is kept in the
+    # formatter's style, which tests/unit/test_runtime_copy.py checks).
+    modules |= {f"{api.package}/{name}": f"{view['header']}\n{text}"
+                for name, text in runtime_modules().items()}
     # Every module is rendered first, then formatted in one go (one formatter process; see
     # generator/formatting.py): the bytes are what black would write.
     files = format_modules(modules)
@@ -195,6 +206,8 @@ def build_view(api: ir.Api) -> dict[str, Any]:
                                      f"Async{api.class_prefix}Client", "AccessTokenLike",
                                      "AsyncTokenCredential", "RawResponse", "TokenCredential"]),
         "server_all": python_sorted(["API_VERSION", "ASGIApp", "Authenticator", "RequestContext",
+                                     "DEFAULT_MAX_BODY_BYTES", "KEY_HEADER", "MAX_ERROR_DETAILS",
+                                     "SERVER_API",
                                      "ServiceError", f"{api.class_prefix}Service", "create_app"]),
         "server_type_imports": ", ".join(python_sorted(
             ["RequestContext", "ServiceError", f"{api.class_prefix}Service", "create_app"],
@@ -566,9 +579,7 @@ def _auth_view(api: ir.Api) -> dict[str, Any]:
 # schema documented for its status (exact, then `4XX`, then `default`). What goes in each
 # property is decided here, from the property's name and type: the template only lays out.
 
-_ERROR_FIELD_KINDS = ("azure_error", "azure_details", "status", "status_text", "code",
-                      "message", "phrase", "target", "detail_object", "detail_list", "zero")
-_FALLBACK_SHAPE = "_error_body_fallback"
+_FALLBACK_SHAPE = "_asgi.AZURE_ERROR_SHAPE"
 
 
 def _resolved(ctx: _Context, t: ir.TypeRef) -> ir.TypeRef | ir.Definition:
@@ -634,8 +645,9 @@ def _zero_value(ctx: _Context, t: ir.TypeRef) -> Any:
         _scalar_kind(ctx, t) or "", None)
 
 
-def _error_field_view(ctx: _Context, model: ir.Model, prop: ir.Property) -> dict[str, Any] | None:
-    """How the server fills one property of an error body, or None to leave it out."""
+def _error_field_arguments(ctx: _Context, model: ir.Model, prop: ir.Property) -> str | None:
+    """The arguments of the runtime's ErrorField saying how the server fills one property of
+    an error body, or None to leave the property out."""
     names = {p.name for p in model.properties}
     scalar = _scalar_kind(ctx, prop.type)
     nested = _object_of(ctx, prop.type)
@@ -666,21 +678,29 @@ def _error_field_view(ctx: _Context, model: ir.Model, prop: ir.Property) -> dict
         kind = "zero"
     if kind is None:
         return None
-    view: dict[str, Any] = {f"is_{k}": k == kind for k in _ERROR_FIELD_KINDS}
-    view |= {"wire": literal(prop.name), "required": prop.required,
-             "zero": literal(_zero_value(ctx, prop.type))}
-    inner = nested if kind == "azure_error" else None
-    inner_names = {p.name for p in inner.properties} if inner is not None else set()
-    view |= {"error_target": "target" in inner_names, "error_details": "details" in inner_names}
+    options: dict[str, Any] = {}
+    if kind == "zero":
+        options["zero"] = _zero_value(ctx, prop.type)
+    if kind == "azure_error":
+        assert nested is not None
+        inner_names = {p.name for p in nested.properties}
+        options["error_target"] = "target" in inner_names or None
+        options["error_details"] = "details" in inner_names or None
     detail = nested if kind == "detail_object" else items if kind == "detail_list" else None
-    detail_names = [p.name for p in detail.properties] if detail is not None else []
+    if detail is not None:
+        detail_names = [p.name for p in detail.properties]
 
-    def key(*candidates: str) -> str:
-        return literal(next((c for c in candidates if c in detail_names), None))
+        def key(*candidates: str) -> str | None:
+            return next((c for c in candidates if c in detail_names), None)
 
-    view |= {"loc_key": key("loc"), "value_key": key("value", "input"),
-             "message_key": key("msg", "message"), "code_key": key("type", "code")}
-    return view
+        options |= {"loc_key": key("loc"), "value_key": key("value", "input"),
+                    "message_key": key("msg", "message"), "code_key": key("type", "code")}
+    arguments = [literal(prop.name), literal(kind)]
+    if prop.required:
+        arguments.append("required=True")
+    arguments += [f"{name}={literal(value)}" for name, value in options.items()
+                  if value is not None]
+    return ", ".join(arguments)
 
 
 def _error_shape_names(ctx: _Context) -> dict[str, str]:
@@ -688,7 +708,7 @@ def _error_shape_names(ctx: _Context) -> dict[str, str]:
     names = sorted({t.name for op in ctx.api.operations for r in op.responses
                     if not r.status.startswith("2") and isinstance(t := r.type, ir.NamedType)
                     and isinstance(ctx.by_name[t.name], ir.Model)})
-    return {name: f"_error_body_{index}" for index, name in enumerate(names)}
+    return {name: f"_ERROR_SHAPE_{index}" for index, name in enumerate(names)}
 
 
 def _server_errors(ctx: _Context, op: ir.Operation) -> list[tuple[str, str]]:
@@ -711,45 +731,28 @@ def _server_errors(ctx: _Context, op: ir.Operation) -> list[tuple[str, str]]:
 
 
 def _errors_literal(errors: list[tuple[str, str]]) -> str:
-    return "(" + "".join(f"({literal(status)}, {function}), " for status, function in errors) + ")"
+    return "(" + "".join(f"({literal(status)}, {shape}), " for status, shape in errors) + ")"
 
 
 def _error_shape_view(ctx: _Context) -> dict[str, Any]:
-    """The error-body writers: one per error schema, plus the Azure core shape as a fallback
-    for statuses a spec documents no body for; and which one each status uses API-wide
-    (for requests that match no operation)."""
+    """The error-body shapes, one per error schema (the runtime's Azure core shape is the
+    fallback for statuses a spec documents no object body for), and which one each status
+    uses API-wide (for requests that match no operation)."""
     per_op = [_server_errors(ctx, op) for op in ctx.api.operations]
     api_errors: dict[str, str] = {}
     for errors in per_op:
-        for status, function in errors:
-            api_errors.setdefault(status, function)
+        for status, shape in errors:
+            api_errors.setdefault(status, shape)
     if not api_errors:
         api_errors["default"] = _FALLBACK_SHAPE
-    used = {function for errors in per_op for _, function in errors} | set(api_errors.values())
     shapes = []
-    for name, function in _error_shape_names(ctx).items():
+    for name, constant in _error_shape_names(ctx).items():
         model = ctx.by_name[name]
         assert isinstance(model, ir.Model)
         fields = [view for prop in model.properties
-                  if (view := _error_field_view(ctx, model, prop)) is not None]
-        shapes.append({"function": function, "fields": fields,
-                       "doc": docstring(f"The {name} body.", "    ")})
-    if _FALLBACK_SHAPE in used:
-        azure = {f"is_{k}": k == "azure_error" for k in _ERROR_FIELD_KINDS}
-        azure |= {"wire": literal("error"), "required": True, "zero": "None",
-                  "error_target": True, "error_details": True, "loc_key": "None",
-                  "value_key": "None", "message_key": "None", "code_key": "None"}
-        shapes.append({"function": _FALLBACK_SHAPE, "fields": [azure],
-                       "doc": docstring("The Azure core ErrorResponse body, for errors the "
-                                        "spec documents no object body for.", "    ")})
-    fields = [f for shape in shapes for f in shape["fields"]]
-    return {
-        "shapes": shapes,
-        "api_errors": _errors_literal(sorted(api_errors.items())),
-        "needs_phrase": any(f["is_phrase"] for f in fields),
-        "needs_azure_error": any(f["is_azure_error"] or f["is_azure_details"] for f in fields),
-        "needs_detail": any(f["is_detail_object"] or f["is_detail_list"] for f in fields),
-    }
+                  if (view := _error_field_arguments(ctx, model, prop)) is not None]
+        shapes.append({"constant": constant, "name": literal(name), "fields": fields})
+    return {"shapes": shapes, "api_errors": _errors_literal(sorted(api_errors.items()))}
 
 
 # ---- clients and their exceptions -----------------------------------------------------------

@@ -50,7 +50,8 @@ def test_every_file_has_the_header(package: str) -> None:
     files = sorted(p for p in (GENERATED / package).rglob("*") if p.is_file()
                    and "__pycache__" not in p.parts and p.name != "_patch.py")
     assert {p.name for p in files} >= {"__init__.py", "models.py", "client.py", "server.py",
-                                       "exceptions.py", "_runtime.py", "py.typed"}
+                                       "exceptions.py", "_runtime.py", "_asgi.py",
+                                       "encoding.py", "py.typed"}
     for path in files:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         match = HEADER.match(first)

@@ -191,8 +191,8 @@ def test_success_round_trips(package: Any) -> None:
 def test_the_generated_server_is_typed_and_clean(package: Any) -> None:
     folder = Path(package.__file__).parent
     text = (folder / "server.py").read_text(encoding="utf-8")
-    assert "_error_body_fallback" not in text  # every status has a documented writer or none
-    assert "def _phrase" not in text  # no schema asked for a status phrase
+    assert "AZURE_ERROR_SHAPE" not in text  # every status has a documented shape or none
+    assert '"phrase"' not in text  # no schema asked for a status phrase
     bin_dir = Path(sys.executable).parent
     mypy = subprocess.run([str(bin_dir / "mypy"), "--strict", "--cache-dir", "/dev/null",
                            folder.name], cwd=folder.parent, capture_output=True, text=True,

@@ -257,7 +257,7 @@ def test_template_bytecode_cache_changes_nothing(tmp_path: Path) -> None:
     committed = {k: v for k, v in _tree(ROOT / "generated").items() if "__pycache__" not in k}
     assert trees[0] == trees[1] == committed
     cached = list(tmp_path.glob("_jinja2-cache-*/__embeddings-codegen_*.cache"))
-    assert len(cached) == len(list((ROOT / "templates").glob("*.jinja")))
+    assert len(cached) == len(list((ROOT / "generator" / "templates").glob("*.jinja")))
 
 
 def test_cache_files_are_named_by_the_template_options(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,3 @@
-{{ header }}
 """Runtime helpers of this package: the NOT_GIVEN sentinel, the model base class and the
 codecs that turn JSON into typed models (and check it) and back.
 
@@ -133,8 +132,13 @@ _JSON_TYPES: Final = (dict, list, str, int, float, bool, _NONE_TYPE)
 class StringCodec(Codec):
     __slots__ = ("max_length", "min_length", "pattern")
 
-    def __init__(self, *, min_length: int | None = None, max_length: int | None = None,
-                 pattern: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+    ) -> None:
         self.min_length = min_length
         self.max_length = max_length
         self.pattern = re.compile(pattern) if pattern is not None else None
@@ -158,13 +162,26 @@ _INT_RANGES: Final = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 
 
 
 class NumberCodec(Codec):
-    __slots__ = ("_int_range", "exclusive_maximum", "exclusive_minimum", "format", "integer",
-                 "maximum", "minimum")
+    __slots__ = (
+        "_int_range",
+        "exclusive_maximum",
+        "exclusive_minimum",
+        "format",
+        "integer",
+        "maximum",
+        "minimum",
+    )
 
-    def __init__(self, *, integer: bool = False, format: str | None = None,
-                 minimum: float | None = None, maximum: float | None = None,
-                 exclusive_minimum: float | None = None,
-                 exclusive_maximum: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        integer: bool = False,
+        format: str | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_minimum: float | None = None,
+        exclusive_maximum: float | None = None,
+    ) -> None:
         self.integer = integer
         self.format = format
         self.minimum = minimum
@@ -172,11 +189,16 @@ class NumberCodec(Codec):
         self.exclusive_minimum = exclusive_minimum
         self.exclusive_maximum = exclusive_maximum
         # Without bounds, a plain int is checked against this range alone (the fast path).
-        unbounded = (minimum is None and maximum is None and exclusive_minimum is None
-                     and exclusive_maximum is None)
+        unbounded = (
+            minimum is None
+            and maximum is None
+            and exclusive_minimum is None
+            and exclusive_maximum is None
+        )
         limits = _INT_RANGES.get(format or "") if integer else None
         self._int_range: tuple[float, float] | None = (
-            (limits or (-math.inf, math.inf)) if unbounded else None)
+            (limits or (-math.inf, math.inf)) if unbounded else None
+        )
 
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
         if type(value) is int and self._int_range is not None:
@@ -322,17 +344,26 @@ _FAST_ITEM_TYPES: Final[dict[type[Codec], frozenset[type]]] = {
 class ArrayCodec(Codec):
     __slots__ = ("_fast_types", "_numbers", "items", "max_items", "min_items")
 
-    def __init__(self, items: Codec, *, min_items: int | None = None,
-                 max_items: int | None = None) -> None:
+    def __init__(
+        self, items: Codec, *, min_items: int | None = None, max_items: int | None = None
+    ) -> None:
         self.items = items
         self.min_items = min_items
         self.max_items = max_items
         # Plain numbers and strings (embedding vectors) are checked in one pass over the list.
-        plain = (type(items) is NumberCodec and not items.integer and items.minimum is None
-                 and items.maximum is None and items.exclusive_minimum is None
-                 and items.exclusive_maximum is None) or (
-            type(items) is StringCodec and items.min_length is None
-            and items.max_length is None and items.pattern is None)
+        plain = (
+            type(items) is NumberCodec
+            and not items.integer
+            and items.minimum is None
+            and items.maximum is None
+            and items.exclusive_minimum is None
+            and items.exclusive_maximum is None
+        ) or (
+            type(items) is StringCodec
+            and items.min_length is None
+            and items.max_length is None
+            and items.pattern is None
+        )
         self._fast_types = _FAST_ITEM_TYPES[type(items)] if plain else None
         self._numbers = plain and type(items) is NumberCodec
 
@@ -388,8 +419,13 @@ class UnionCodec(Codec):
 
     __slots__ = ("_by_type", "discriminator", "mapping", "variants")
 
-    def __init__(self, variants: tuple[Codec, ...], *, discriminator: str | None = None,
-                 mapping: Mapping[str, Codec] | None = None) -> None:
+    def __init__(
+        self,
+        variants: tuple[Codec, ...],
+        *,
+        discriminator: str | None = None,
+        mapping: Mapping[str, Codec] | None = None,
+    ) -> None:
         self.variants = variants
         self.discriminator = discriminator
         self.mapping = dict(mapping or {})
@@ -501,8 +537,14 @@ class Model:
         cls._wire_names = frozenset(f.wire for f in fields)
         cls._additional = additional
         cls._plan = tuple(
-            (f.wire, f.attr, f.codec.decode, f.required, join_path("_", f.wire)[1:],
-             join_path("", f.wire))
+            (
+                f.wire,
+                f.attr,
+                f.codec.decode,
+                f.required,
+                join_path("_", f.wire)[1:],
+                join_path("", f.wire),
+            )
             for f in fields
         )
 

@@ -1,4 +1,3 @@
-{{ header }}
 """Embedding vectors in every `encoding_format`: encode (servers) and decode (clients).
 
 Standard library only: decoding gives lists of numbers or, more compactly, array.array
@@ -30,7 +29,9 @@ ENCODING_FORMATS: _t.Final = ("float", "base64", "int8", "uint8", "binary", "ubi
 _BIG_ENDIAN: _t.Final = sys.byteorder == "big"
 # Byte value -> its 8 bits as 8 bytes of 0 or 1, most significant first: unpacking packed
 # bits is one lookup a byte and one join.
-_BITS: _t.Final = tuple(bytes((byte >> shift) & 1 for shift in range(7, -1, -1)) for byte in range(256))
+_BITS: _t.Final = tuple(
+    bytes((byte >> shift) & 1 for shift in range(7, -1, -1)) for byte in range(256)
+)
 
 
 def _format_name(encoding_format: object) -> str:
@@ -61,7 +62,9 @@ def _float32_bytes(values: Sequence[float]) -> bytes:
     return packed.tobytes()
 
 
-def encode_embedding(values: Sequence[float], encoding_format: str) -> list[float] | list[int] | str:
+def encode_embedding(
+    values: Sequence[float], encoding_format: str
+) -> list[float] | list[int] | str:
     """One embedding vector in its wire form for `encoding_format` (see the module docstring).
 
     Raises ValueError for a format not in ENCODING_FORMATS.
@@ -98,9 +101,7 @@ def _base64_bytes(value: object) -> bytes:
     except binascii.Error as exc:
         raise ValueError(f"invalid base64 embedding: {exc}") from None
     if len(raw) % 4:
-        raise ValueError(
-            f"a base64 embedding must hold whole float32 values, got {len(raw)} bytes"
-        )
+        raise ValueError(f"a base64 embedding must hold whole float32 values, got {len(raw)} bytes")
     return raw
 
 
@@ -114,8 +115,12 @@ def _numbers(value: object, name: str) -> Sequence[_t.Any]:
     return value
 
 
-_INTEGER_RANGES: _t.Final = {"int8": (-128, 127), "binary": (-128, 127), "uint8": (0, 255),
-                             "ubinary": (0, 255)}
+_INTEGER_RANGES: _t.Final = {
+    "int8": (-128, 127),
+    "binary": (-128, 127),
+    "uint8": (0, 255),
+    "ubinary": (0, 255),
+}
 
 
 _PLAIN_INT: _t.Final = frozenset((int,))
