@@ -1,6 +1,6 @@
 """The intermediate representation: plain frozen data, no behaviour that returns Python text.
 
-Lowering (lower.py) builds it from an OpenAPI document; render.py and diff.py read it.
+Lowering (lower.py) builds it from an OpenAPI document; render.py and diff/ read it.
 Every node carries `pointer`, its JSON pointer in the spec, so later stages can say where.
 Names are resolved once, in lowering: `name` is the spec's, `py_name` the Python one.
 """

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import diff
+from generator.diff import report
 from generator.cli import main
 from tests.conftest import ROOT
 
@@ -131,5 +132,5 @@ def test_readme_shows_the_rules_table() -> None:
 
 
 def test_markdown_cells_cannot_be_broken_by_spec_text() -> None:
-    assert diff._cell("a | b\nc") == "a \\| b c"
-    assert diff._code("x`y") == "`` x`y ``"
+    assert report._cell("a | b\nc") == "a \\| b c"
+    assert report._code("x`y") == "`` x`y ``"
