@@ -39,6 +39,27 @@ def build_api(path: Path) -> tuple[Api, list[Diagnostic]]:
     return api, diagnostics
 
 
+def build_api_to_compare(path: Path, *, strict: bool = False) -> tuple[Api, list[Diagnostic]]:
+    """load -> validate -> lower for `diff`: a spec that breaks OpenAPI's rules in ways lowering
+    copes with (a missing `responses` or `description`, an undeclared path parameter) is still
+    compared, as oasdiff does, its errors returned as diagnostics to show. Raises SpecError when
+    the spec cannot be read or lowered, or (`strict`) has any error."""
+    spec = load(path)
+    diagnostics = validate(spec)
+    errors = [d for d in diagnostics if d.level == "error"]
+    if errors and strict:
+        raise SpecError(diagnostics)
+    try:
+        api = lower(spec, diagnostics)
+    except SpecError as exc:
+        raise SpecError(diagnostics + list(exc.diagnostics)) from None
+    except Exception:  # lowering assumes a valid spec; this one was not
+        if not errors:
+            raise  # a valid spec that does not lower is our bug: exit 3
+        raise SpecError(diagnostics) from None
+    return api, diagnostics
+
+
 def _spec_files(given: Sequence[str] | None) -> list[Path]:
     if given:
         return [Path(p) for p in given]
@@ -134,22 +155,36 @@ def cmd_diff(args: argparse.Namespace) -> int:
     failed = False
     for path in (Path(args.old), Path(args.new)):
         try:
-            api, _warnings = build_api(path)
+            api, diagnostics = build_api_to_compare(path, strict=args.strict)
         except SpecError as exc:
             _report(exc.diagnostics)
             failed = True
             continue
+        errors = [d for d in diagnostics if d.level == "error"]
+        if errors:
+            _report(errors)
+            print(f"{path}: {len(errors)} error(s) above; compared as far as it could be read "
+                  "(--strict refuses it)", file=sys.stderr)
         apis.append((api, diff.locator(load(path))))
     if failed:
         return EXIT_BAD_SPEC
     (old, locate_old), (new, locate_new) = apis
     report = diff.diff(old, new, locate_old=locate_old, locate_new=locate_new)
+    fail_on = args.fail_on.upper() if args.fail_on else None
     if args.format == "json":
         print(json.dumps(diff.to_json(report), indent=2, ensure_ascii=False))
+    elif args.format == "github":
+        print(diff.to_github(report), end="")
+    elif args.format == "junit":
+        print(diff.to_junit(report, fail_on or "ERR"), end="")
     else:
         print(diff.to_markdown(report), end="")
     if args.fail_on_breaking and report.breaking:
         return EXIT_DIFFERENT
+    if fail_on is not None:
+        threshold = diff.LEVELS.index(fail_on)
+        if any(diff.LEVELS.index(c.level) <= threshold for c in report.changes):
+            return EXIT_DIFFERENT
     return EXIT_OK
 
 
@@ -208,10 +243,20 @@ def parser() -> argparse.ArgumentParser:
                     "the public names of the generated packages that change.")
     compare.add_argument("old", metavar="OLD", help="the old spec file")
     compare.add_argument("new", metavar="NEW", help="the new spec file")
-    compare.add_argument("--format", choices=("markdown", "json"), default="markdown",
-                         help="output format (default: markdown)")
+    compare.add_argument("--format", choices=("markdown", "json", "github", "junit"),
+                         default="markdown",
+                         help="output format: markdown (default), json, github (GitHub Actions "
+                              "annotations on the spec's lines), junit (JUnit XML, one test case "
+                              "per change)")
     compare.add_argument("--fail-on-breaking", action="store_true",
                          help="exit 1 when a change breaks clients or servers")
+    compare.add_argument("--fail-on", type=str.upper, choices=("ERR", "WARN", "INFO"),
+                         metavar="LEVEL",
+                         help="exit 1 when a change has this level or a more severe one, as "
+                              "oasdiff grades for clients: ERR (breaks them), WARN (may break "
+                              "them) or INFO (any change)")
+    compare.add_argument("--strict", action="store_true",
+                         help="exit 2 when a spec has any error, even one the diff can read past")
     compare.set_defaults(handler=cmd_diff)
     return main_parser
 

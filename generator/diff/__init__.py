@@ -22,14 +22,26 @@ from __future__ import annotations
 
 from generator import ir
 from generator.diff.compare import compare
-from generator.diff.report import rules_markdown, to_json, to_markdown
+from generator.diff.report import rules_markdown, to_github, to_json, to_junit, to_markdown
 from generator.diff.results import Change, CodeChange, Locator, Report, Side, locator
-from generator.diff.rules import RULES, RULES_BY_ID, SECTIONS, Context, Rule, Verdict, classify
+from generator.diff.rules import (
+    LEVELS,
+    RULES,
+    RULES_BY_ID,
+    SECTIONS,
+    Context,
+    Level,
+    Rule,
+    Verdict,
+    classify,
+    level,
+)
 from generator.diff.surface import code_changes
 
-__all__ = ["RULES", "RULES_BY_ID", "SECTIONS", "Change", "CodeChange", "Context", "Locator",
-           "Report", "Rule", "Side", "Verdict", "classify", "code_changes", "diff", "locator",
-           "rules_markdown", "to_json", "to_markdown"]
+__all__ = ["LEVELS", "RULES", "RULES_BY_ID", "SECTIONS", "Change", "CodeChange", "Context",
+           "Level", "Locator", "Report", "Rule", "Side", "Verdict", "classify", "code_changes",
+           "diff", "level", "locator", "rules_markdown", "to_github", "to_json", "to_junit",
+           "to_markdown"]
 
 
 def diff(old: ir.Api, new: ir.Api, *, locate_old: Locator | None = None,

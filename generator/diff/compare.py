@@ -9,7 +9,7 @@ from typing import Any
 
 from generator import ir
 from generator.diff.results import Change, Locator, Side
-from generator.diff.rules import SECTIONS, Context, classify
+from generator.diff.rules import SECTIONS, Context, classify, level
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ class _Differ:
         clients, servers = classify(rule, ordered)
         self.changes.append(Change(
             rule=rule, where=where, message=message, contexts=ordered,
+            level=level(rule, ordered),
             breaks_clients=clients, breaks_servers=servers,
             old=self._side(self.locate_old, old_pointer, old_value),
             new=self._side(self.locate_new, new_pointer, new_value)))
@@ -351,9 +352,12 @@ class _Differ:
                     else "format-changed")
             self._add(rule, site.contexts, site.where, "format changes", site.old_pointer,
                       site.new_pointer, _opt(o.format), _opt(n.format))
-        if o.pattern != n.pattern:
-            self._add("pattern-changed", site.contexts, site.where, "pattern changes",
-                      site.old_pointer, site.new_pointer, _opt(o.pattern), _opt(n.pattern))
+        old_pattern, new_pattern = _pattern(o.pattern), _pattern(n.pattern)
+        if old_pattern != new_pattern:
+            rule = ("pattern-added" if old_pattern is None else "pattern-removed"
+                    if new_pattern is None else "pattern-changed")
+            self._add(rule, site.contexts, site.where, "pattern changes", site.old_pointer,
+                      site.new_pointer, _opt(o.pattern), _opt(n.pattern))
         self._bounds(o.bounds, n.bounds, site)
         self._values(o, n, site, site.old_pointer, site.new_pointer)
 
@@ -388,7 +392,7 @@ class _Differ:
                 continue
             lower = name in _LOWER_BOUNDS
             if before is None:
-                rule = "constraint-tightened"
+                rule = "constraint-added"
             elif after is None:
                 rule = "constraint-loosened"
             else:
@@ -546,6 +550,13 @@ def _split_null(t: ir.TypeRef) -> tuple[bool, list[ir.TypeRef]]:
 
 def _is_null(t: ir.TypeRef) -> bool:
     return isinstance(t, ir.PrimitiveType) and t.kind == "null"
+
+
+def _pattern(pattern: str | None) -> str | None:
+    """A pattern, or None when it matches every string (`.*`, `^.*$`)."""
+    if pattern is None or pattern.removeprefix("^").removesuffix("$") in (".*", "(.*)", ""):
+        return None
+    return pattern
 
 
 def _value_kind(value: Any) -> str:

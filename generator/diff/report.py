@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.diff.results import Report, Side
-from generator.diff.rules import RULES, SECTIONS, Verdict
+from generator.diff.rules import LEVELS, RULES, SECTIONS, Context, Level, Rule, Verdict
 
 
 def to_json(report: Report) -> dict[str, Any]:
@@ -23,6 +23,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "changes": [{"rule": c.rule, "subject": c.subject, "where": c.where,
                      "message": c.message, "contexts": list(c.contexts),
                      "breaks_clients": c.breaks_clients, "breaks_servers": c.breaks_servers,
+                     "level": c.level,
                      "old": side(c.old), "new": side(c.new)} for c in report.changes],
         "generated_code": [{"module": c.module, "name": c.name, "kind": c.kind, "old": c.old,
                             "new": c.new, "details": list(c.details)} for c in report.code],
@@ -35,6 +36,7 @@ def _summary(report: Report) -> dict[str, int]:
         "breaking_for_clients": sum(c.breaks_clients for c in report.changes),
         "breaking_for_servers": sum(c.breaks_servers for c in report.changes),
         "non_breaking": sum(not (c.breaks_clients or c.breaks_servers) for c in report.changes),
+        **{level.lower(): sum(c.level == level for c in report.changes) for level in LEVELS},
         "generated_names_added": sum(c.kind == "added" for c in report.code),
         "generated_names_removed": sum(c.kind == "removed" for c in report.code),
         "generated_names_changed": sum(c.kind == "changed" for c in report.code),
@@ -58,6 +60,9 @@ def _location(s: Side | None) -> str:
     return text + (f": {_code(s.value)}" if s.value is not None else "")
 
 
+_CLIENTS = {"ERR": "**breaks**", "WARN": "may break", "INFO": "ok"}
+
+
 def to_markdown(report: Report) -> str:
     summary = _summary(report)
     lines = [
@@ -70,11 +75,14 @@ def to_markdown(report: Report) -> str:
         "",
         (f"**{summary['changes']} changes: {summary['breaking_for_clients']} break clients, "
          f"{summary['breaking_for_servers']} break servers, {summary['non_breaking']} break "
-         "neither.**"),
+         "neither.**"
+         f" For clients, as oasdiff grades: {summary['err']} ERR, {summary['warn']} WARN, "
+         f"{summary['info']} INFO."),
         "",
         ("*Breaks clients*: a client written for the old spec can fail against a service that "
          "implements the new one. *Breaks servers*: a service written for the old spec can fail "
-         "clients written for the new one. Each change names the rule that classified it (see "
+         "clients written for the new one. *May break*: whether it does depends on what the "
+         "spec does not say (WARN). Each change names the rule that classified it (see "
          "the rules table in README.md, \"Spec diffs\")."),
         "",
     ]
@@ -88,7 +96,7 @@ def to_markdown(report: Report) -> str:
                   "|---|---|---|---|---|---|---|"]
         for c in rows:
             lines.append("| " + " | ".join(_cell(text) for text in (
-                c.where, c.message, "**breaks**" if c.breaks_clients else "ok",
+                c.where, c.message, _CLIENTS[c.level],
                 "**breaks**" if c.breaks_servers else "ok", c.rule, _location(c.old),
                 _location(c.new))) + " |")
         lines.append("")
@@ -119,16 +127,88 @@ def to_markdown(report: Report) -> str:
 def rules_markdown() -> str:
     """The classification table, as README.md shows it (a test keeps the two identical)."""
 
-    def verdict(v: Verdict | None) -> str:
+    def verdict(rule: Rule, context: Context) -> str:
+        v: Verdict | None = getattr(rule, context)
         if v is None:
             return "–"
-        return {(False, False): "neither", (True, False): "clients",
+        text = {(False, False): "neither", (True, False): "clients",
                 (False, True): "servers", (True, True): "both"}[v]
+        if v[0] and context in rule.may:
+            text += " (clients: WARN)" if v[1] else " (WARN)"
+        return text
 
     lines = [("| rule | change | in requests, breaks | in responses, breaks | otherwise, breaks "
               "| why |"), "|---|---|---|---|---|---|"]
     for rule in RULES:
         lines.append("| " + " | ".join((
-            f"`{rule.id}`", _cell(rule.change), verdict(rule.request), verdict(rule.response),
-            verdict(rule.api), _cell(rule.why))) + " |")
+            f"`{rule.id}`", _cell(rule.change), verdict(rule, "request"),
+            verdict(rule, "response"), verdict(rule, "api"), _cell(rule.why))) + " |")
     return "\n".join(lines) + "\n"
+
+
+# ---- CI formats ----------------------------------------------------------------------------
+
+_ANNOTATION = {"ERR": "error", "WARN": "warning", "INFO": "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(report: Report) -> str:
+    """GitHub Actions workflow commands: one annotation per change, on the line of the NEW spec
+    (the OLD one for what was removed), as error (ERR), warning (WARN) or notice (INFO)."""
+    lines = []
+    for c in report.changes:
+        side = c.new if c.new is not None and c.new.line is not None else c.old or c.new
+        where = ""
+        if side is not None:
+            where = f"file={_escape_property(side.file)}"
+            if side.line is not None:
+                where += f",line={side.line}"
+            where += ","
+        verdict = ", ".join(p for p, hit in (("breaks clients", c.breaks_clients),
+                                             ("breaks servers", c.breaks_servers)) if hit)
+        title = _escape_property(f"{c.rule} ({c.level}{', ' + verdict if verdict else ''})")
+        lines.append(f"::{_ANNOTATION[c.level]} {where}title={title}::"
+                     + _escape_data(f"{c.where}: {c.message}"))
+    summary = _summary(report)
+    lines.append(f"::notice title=spec diff::{summary['changes']} changes: {summary['err']} ERR, "
+                 f"{summary['warn']} WARN, {summary['info']} INFO "
+                 f"({report.old_file} -> {report.new_file})")
+    return "\n".join(lines) + "\n"
+
+
+def to_junit(report: Report, fail_on: Level = "ERR") -> str:
+    """JUnit XML, the format every CI shows: one test case per change, failed when its level
+    is `fail_on` or more severe, so that the CI's test view lists what breaks and where."""
+    from xml.etree import ElementTree as ET
+
+    threshold = LEVELS.index(fail_on)
+    failing = [c for c in report.changes if LEVELS.index(c.level) <= threshold]
+    suite = ET.Element("testsuite", name=f"spec diff {report.old_file} -> {report.new_file}",
+                       tests=str(max(len(report.changes), 1)), failures=str(len(failing)),
+                       errors="0", skipped="0")
+    if not report.changes:
+        ET.SubElement(suite, "testcase", classname="spec-diff", name="no changes")
+    for c in report.changes:
+        case = ET.SubElement(suite, "testcase", classname=f"spec-diff.{c.subject}",
+                             name=f"{c.where}: {c.message}")
+        details = [f"rule: {c.rule}", f"level: {c.level}",
+                   f"breaks clients: {'yes' if c.breaks_clients else 'no'}",
+                   f"breaks servers: {'yes' if c.breaks_servers else 'no'}",
+                   f"old: {_location(c.old)}", f"new: {_location(c.new)}"]
+        if LEVELS.index(c.level) <= threshold:
+            failure = ET.SubElement(case, "failure", type=c.level,
+                                    message=f"{c.rule}: {c.message}")
+            failure.text = "\n".join(details)
+        else:
+            ET.SubElement(case, "system-out").text = "\n".join(details)
+    root = ET.Element("testsuites", name="spec diff")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

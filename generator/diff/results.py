@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from generator.diff.rules import RULES_BY_ID, Context
+from generator.diff.rules import RULES_BY_ID, Context, Level
 from generator.load import LoadedSpec
 
 
@@ -29,6 +29,7 @@ class Change:
     contexts: tuple[Context, ...]  # where it flows; () for a schema no operation uses
     breaks_clients: bool
     breaks_servers: bool
+    level: Level  # for clients, as oasdiff grades: ERR breaks them, WARN may, INFO does not
     old: Side | None
     new: Side | None
 

@@ -29,12 +29,17 @@ class Rule:
     response: Verdict | None = None
     api: Verdict | None = None
     why: str
+    # Contexts where a client written for OLD only *may* fail (level WARN, not ERR): what
+    # happens depends on what the spec does not say, e.g. whether a service refuses a property
+    # it no longer knows, or whether a client copes with an optional value that never comes.
+    may: tuple[Context, ...] = ()
 
 
 def _rule(id: str, subject: str, change: str, why: str, *, request: Verdict | None = None,
-          response: Verdict | None = None, api: Verdict | None = None) -> Rule:
+          response: Verdict | None = None, api: Verdict | None = None,
+          may: tuple[Context, ...] = ()) -> Rule:
     return Rule(id=id, subject=subject, change=change, request=request, response=response,
-                api=api, why=why)
+                api=api, why=why, may=may)
 
 
 # The one table of classification rules. Order is the documentation order.
@@ -50,9 +55,10 @@ RULES: tuple[Rule, ...] = (
     _rule("parameter-added-required", "parameter", "a required parameter is added",
           request=_BOTH, why="old clients do not send it; an old service does not know it"),
     _rule("parameter-removed", "parameter", "an optional parameter is removed",
-          request=(True, False), why="old clients still send it and the service ignores it"),
+          request=(True, False), may=("request",),
+          why="old clients still send it: the service ignores or refuses it"),
     _rule("parameter-removed-required", "parameter", "a required parameter is removed",
-          request=_BOTH, why="old clients send it for nothing; new clients omit what an old "
+          request=_BOTH, may=("request",), why="old clients send it for nothing; new clients omit what an old "
                              "service requires"),
     _rule("parameter-became-required", "parameter", "a parameter becomes required",
           request=(True, False), why="old clients may omit it"),
@@ -105,10 +111,10 @@ RULES: tuple[Rule, ...] = (
           request=_BOTH, response=(False, True),
           why="old clients do not send it; an old service neither reads nor sends it"),
     _rule("property-removed", "property", "an optional property is removed",
-          request=(True, False), response=(True, False),
+          request=(True, False), response=(True, False), may=("request", "response"),
           why="old clients send it for nothing, or read a value that never comes"),
     _rule("property-removed-required", "property", "a required property is removed",
-          request=_BOTH, response=(True, False),
+          request=_BOTH, response=(True, False), may=("request",),
           why="as above; and new clients omit what an old service requires"),
     _rule("property-became-required", "property", "a property becomes required",
           request=(True, False), response=(False, True),
@@ -124,10 +130,10 @@ RULES: tuple[Rule, ...] = (
           request=(False, True), response=_NONE,
           why="new clients rely on it when they omit the property"),
     _rule("default-removed", "property", "the default value is no longer documented",
-          request=(True, False), response=(True, False),
+          request=(True, False), response=(True, False), may=("response",),
           why="clients that omitted it, or read its absence, relied on it"),
     _rule("default-changed", "property", "the default value changes", request=_BOTH,
-          response=_BOTH, why="absence means one thing to one side and another to the other"),
+          response=_BOTH, may=("response",), why="absence means one thing to one side and another to the other"),
     _rule("additional-properties-allowed", "schema", "unknown properties become allowed",
           request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider: see the direction rule"),
     _rule("additional-properties-forbidden", "schema", "unknown properties become forbidden",
@@ -154,16 +160,26 @@ RULES: tuple[Rule, ...] = (
           response=_WIDEN_RESP, why="wider"),
     _rule("format-changed", "type", "the format changes", request=_BOTH, response=_BOTH,
           why="each side may send values the other refuses"),
+    _rule("constraint-added", "type",
+          "a bound is set where there was none (maxLength, minimum, maxItems, ...)",
+          request=_NARROW_REQ, response=_NARROW_RESP, may=("request",),
+          why="narrower; but old clients may well send only values within it"),
     _rule("constraint-tightened", "type",
-          "a bound is added or tightened (minLength, maximum, maxItems, ...)",
+          "a bound is tightened (minLength up, maximum down, ...)",
           request=_NARROW_REQ, response=_NARROW_RESP, why="narrower"),
     _rule("constraint-loosened", "type", "a bound is removed or loosened",
           request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider"),
-    _rule("pattern-changed", "type", "the pattern is added, removed or changed",
-          request=_BOTH, response=_BOTH, why="patterns cannot be compared: assume the worst"),
+    _rule("pattern-added", "type", "a pattern is set where any string (or `.*`) was allowed",
+          request=_NARROW_REQ, response=_NARROW_RESP, why="narrower"),
+    _rule("pattern-removed", "type", "the pattern is removed (or becomes `.*`)",
+          request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider"),
+    _rule("pattern-changed", "type", "the pattern changes", request=_BOTH, response=_BOTH,
+          may=("request", "response"),
+          why="patterns cannot be compared in general: either side may send strings the other "
+              "refuses"),
     _rule("enum-value-added", "enum", "a value is added to a closed enum",
-          request=_WIDEN_REQ, response=_WIDEN_RESP,
-          why="an old service refuses it; old clients with closed enums fail on it"),
+          request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
+          why="an old service refuses it; old clients that treat the enum as closed fail on it"),
     _rule("enum-value-added-open", "enum", "a value is documented for an open enum",
           request=(False, True), response=_NONE,
           why="open enums accept any value: old clients keep it; an old service does not know "
@@ -212,6 +228,21 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 SECTIONS = ("api", "operation", "parameter", "request body", "response", "response header",
             "schema", "property", "type", "enum", "security")
+
+
+Level = Literal["ERR", "WARN", "INFO"]
+LEVELS: tuple[Level, ...] = ("ERR", "WARN", "INFO")  # most severe first
+
+
+def level(rule_id: str, contexts: Iterable[Context]) -> Level:
+    """oasdiff's severity, for clients: ERR when a client written for OLD fails against a
+    service implementing NEW, WARN when it may, INFO otherwise (a change that breaks only
+    servers, i.e. new clients against an old service, is INFO: see the `breaks_servers` flag)."""
+    rule = RULES_BY_ID[rule_id]
+    breaking = [c for c in contexts if (getattr(rule, c) or (False, False))[0]]
+    if any(c not in rule.may for c in breaking):
+        return "ERR"
+    return "WARN" if breaking else "INFO"
 
 
 def classify(rule_id: str, contexts: Iterable[Context]) -> Verdict:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from generator import diff
-from generator.diff import report
 from generator.cli import main
+from generator.diff import report
 from tests.conftest import ROOT
 
 OLD, NEW = "spec/2024-04-01-preview.yaml", "spec/2024-05-01-preview.yaml"

@@ -248,9 +248,11 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
     ("request maxLength loosened", lambda s: _thing(s)["properties"]["name"].__setitem__(
         "maxLength", 1000), "constraint-loosened", (False, True)),
     ("response minLength added", lambda s: _result(s)["properties"]["id"].__setitem__(
-        "minLength", 1), "constraint-tightened", (False, True)),
+        "minLength", 1), "constraint-added", (False, True)),
     ("request pattern added", lambda s: _thing(s)["properties"]["name"].__setitem__(
-        "pattern", "^[a-z]+$"), "pattern-changed", (True, True)),
+        "pattern", "^[a-z]+$"), "pattern-added", (True, False)),
+    ("request pattern .* added", lambda s: _thing(s)["properties"]["name"].__setitem__(
+        "pattern", "^.*$"), None, (False, False)),
     ("request enum value added", lambda s: _schemas(s)["Mode"]["enum"].append("auto"),
      "enum-value-added", (False, True)),
     ("response enum value added (closed enum)", lambda s: _schemas(s)["Status"]["enum"]
@@ -392,3 +394,36 @@ def test_the_generated_names_follow_the_spec(base_api: Any, tmp_path: Path) -> N
     assert "-     -> Result" in client.details and "+     -> Outcome" in client.details
     service = code[("server", "ThingsService", "changed")]
     assert "+     -> Outcome" in service.details
+
+
+LEVEL_CASES = [
+    ("required request property added", lambda s: (_thing(s)["properties"].__setitem__(
+        "extra", NOT_REQUIRED), _thing(s)["required"].append("extra")), "ERR"),
+    ("optional request property removed", lambda s: _thing(s)["properties"].pop("count"),
+     "WARN"),
+    ("request maxLength set", lambda s: _thing(s)["properties"]["count"].__setitem__(
+        "maximum", 10), "WARN"),
+    ("request pattern set", lambda s: _thing(s)["properties"]["name"].__setitem__(
+        "pattern", "^a"), "ERR"),
+    ("response closed enum value added", lambda s: _schemas(s)["Status"]["enum"].append(
+        "pending"), "WARN"),
+    ("optional request property added (breaks only servers)", lambda s: _thing(s)[
+        "properties"].__setitem__("extra", NOT_REQUIRED), "INFO"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "level"), [pytest.param(m, lv, id=i)
+                                               for i, m, lv in LEVEL_CASES])
+def test_each_change_has_oasdiffs_level_for_clients(base_api: Any, tmp_path: Path,
+                                                    mutate: Mutation, level: str) -> None:
+    changes = _wire(_report(base_api, mutate, tmp_path))
+    assert [c.level for c in changes] == [level], [(c.rule, c.level) for c in changes]
+
+
+def test_levels_follow_the_rules() -> None:
+    assert diff.level("property-removed", ["request"]) == "WARN"
+    assert diff.level("property-removed-required", ["response"]) == "ERR"
+    # A schema used both ways takes the worse level.
+    assert diff.level("property-removed-required", ["request", "response"]) == "ERR"
+    assert diff.level("parameter-added", ["request"]) == "INFO"
+    assert diff.level("pattern-changed", ["request"]) == "WARN"
