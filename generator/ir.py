@@ -27,11 +27,16 @@ class PrimitiveType:
     maximum: float | int | None = None
     exclusive_minimum: float | int | None = None
     exclusive_maximum: float | int | None = None
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnyType:
-    pass
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,17 +51,26 @@ class ArrayType:
     items: TypeRef
     min_items: int | None = None
     max_items: int | None = None
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MapType:
     values: TypeRef
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnionType:
     variants: tuple[TypeRef, ...]
     discriminator: Discriminator | None = None
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +104,7 @@ class Property:
     default: JsonText | None  # JSON text of the spec's default
     read_only: bool
     pointer: str
+    write_only: bool = False  # sent by clients only: absent from responses
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +123,9 @@ class Model:
     discriminator: Discriminator | None = None
     # On a subtype: (discriminator property wire name, the value that selects this subtype).
     discriminator_value: tuple[str, str] | None = None
+    # JSON Schema assertions the IR does not model otherwise (contains, not, if/then/else, ...):
+    # (keyword, canonical JSON of its value), sorted. Only the diff reads them.
+    keywords: tuple[tuple[str, JsonText], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

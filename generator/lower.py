@@ -6,6 +6,7 @@ x-ms-* extensions). Everything after it reads the IR.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -510,6 +511,7 @@ class _Lowerer:
                 description=_text(prop_schema.get("description")),
                 default=None if default is _NO_DEFAULT else _json(default),
                 read_only=prop_schema.get("readOnly") is True,
+                write_only=prop_schema.get("writeOnly") is True,
                 pointer=prop_pointer))
         if additional is False:
             additional_type: ir.TypeRef | None = None
@@ -524,7 +526,8 @@ class _Lowerer:
             properties=tuple(properties), additional=additional_type, pointer=pointer,
             discriminator=self.polymorphic.get(name),
             discriminator_value=subtype if subtype is not None and any(
-                p.name == subtype[0] for p in properties) else None)
+                p.name == subtype[0] for p in properties) else None,
+            keywords=_assertions(schema))
 
     # ---- types ----------------------------------------------------------------------------
 
@@ -561,6 +564,10 @@ class _Lowerer:
                     self.inline_guard.discard(key)
             return _nullable(target) if self._is_nullable(schema) else target
         result = self._type_core(schema, document, pointer, hint)
+        keywords = _assertions(schema)
+        if keywords and isinstance(result, (ir.PrimitiveType, ir.AnyType, ir.ArrayType,
+                                            ir.MapType, ir.UnionType)):
+            result = dataclasses.replace(result, keywords=keywords)
         return _nullable(result) if self._is_nullable(schema) else result
 
     def _is_nullable(self, schema: Any) -> bool:
@@ -997,6 +1004,24 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+# JSON Schema 2020-12 assertions kept for the diff only (ir.*.keywords): lowering maps the
+# others (type, enum, bounds, properties, ...) to IR fields.
+ASSERTION_KEYWORDS = (
+    "contains", "minContains", "maxContains", "dependentRequired", "dependentSchemas", "if",
+    "then", "else", "not", "patternProperties", "prefixItems", "propertyNames",
+    "unevaluatedItems", "unevaluatedProperties", "contentSchema", "contentMediaType",
+    "contentEncoding",
+)
+
+
+def _assertions(schema: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(schema, dict):
+        return ()
+    return tuple(sorted((k, json.dumps(schema[k], sort_keys=True, ensure_ascii=False,
+                                       separators=(",", ":")))
+                        for k in ASSERTION_KEYWORDS if k in schema))
 
 
 def _json(value: Any) -> str:

@@ -30,7 +30,7 @@ class _Scalar:
     pattern: str | None = None
 
 
-_LOWER_BOUNDS = ("min_length", "minimum", "exclusive_minimum", "min_items")
+_LOWER_BOUNDS = ("min_length", "minimum", "exclusive_minimum", "min_items", "min_contains")
 _UPPER_BOUNDS = ("max_length", "maximum", "exclusive_maximum", "max_items")
 _CONTEXT_ORDER: tuple[Context, ...] = ("request", "response", "api")
 
@@ -255,6 +255,8 @@ class _Differ:
 
     def _types(self, old_t: ir.TypeRef, new_t: ir.TypeRef, site: _Site) -> None:
         old_t, new_t = self._resolve(old_t, self.old_defs), self._resolve(new_t, self.new_defs)
+        if isinstance(old_t, ir.UnionType) or isinstance(new_t, ir.UnionType):
+            self._keywords(_union_keywords(old_t), _union_keywords(new_t), site)
         old_null, old_parts = _split_null(old_t)
         new_null, new_parts = _split_null(new_t)
         if old_null != new_null:
@@ -264,18 +266,72 @@ class _Differ:
         if len(old_parts) == 1 and len(new_parts) == 1:
             self._single(old_parts[0], new_parts[0], site)
             return
-        old_keys = {self._shape(p, self.old_defs): p for p in old_parts}
-        new_keys = {self._shape(p, self.new_defs): p for p in new_parts}
-        for key in sorted(old_keys.keys() | new_keys.keys()):
-            o, n = old_keys.get(key), new_keys.get(key)
-            if o is None and n is not None:
-                self._add("variant-added", site.contexts, site.where, f"may now be {key}",
-                          site.old_pointer, site.new_pointer, None, self._describe_new(n))
-            elif n is None and o is not None:
-                self._add("variant-removed", site.contexts, site.where, f"may no longer be {key}",
-                          site.old_pointer, site.new_pointer, self._describe_old(o), None)
-            elif o is not None and n is not None:
-                self._single(o, n, site)
+        pairs, lone_old, lone_new = self._match_variants(old_parts, new_parts)
+        for n in lone_new:
+            cover = next((o for o in old_parts if self._accepts(o, n)), None)
+            if cover is not None:
+                self._add("variant-added-covered", site.contexts, site.where,
+                          f"may now be {self._variant_text(n, self.new_defs)}, which "
+                          f"{self._describe_old(cover)} already accepted", site.old_pointer,
+                          site.new_pointer, None, self._describe_new(n))
+                continue
+            self._add("variant-added", site.contexts, site.where,
+                      f"may now be {self._variant_text(n, self.new_defs)}", site.old_pointer,
+                      site.new_pointer, None, self._describe_new(n))
+        for o in lone_old:
+            self._add("variant-removed", site.contexts, site.where,
+                      f"may no longer be {self._variant_text(o, self.old_defs)}",
+                      site.old_pointer, site.new_pointer, self._describe_old(o), None)
+        for o, n in pairs:
+            self._single(o, n, site)
+
+    def _match_variants(self, old_parts: list[ir.TypeRef], new_parts: list[ir.TypeRef]) -> tuple[
+            list[tuple[ir.TypeRef, ir.TypeRef]], list[ir.TypeRef], list[ir.TypeRef]]:
+        """Union variants paired: the same variant first (same schema name, same values), then
+        the one variant of a shape left on each side (an integer whose bounds changed, a
+        renamed object). Two enums of strings stay two variants, never one "string"."""
+        lone_old, lone_new = list(old_parts), list(new_parts)
+        pairs = []
+        for o in old_parts:
+            if o in lone_new:
+                pairs.append((o, o))
+                lone_old.remove(o)
+                lone_new.remove(o)
+        for o in list(lone_old):
+            shape = self._shape(o, self.old_defs)
+            olds = [x for x in lone_old if self._shape(x, self.old_defs) == shape]
+            news = [x for x in lone_new if self._shape(x, self.new_defs) == shape]
+            if len(olds) == 1 and len(news) == 1:
+                pairs.append((o, news[0]))
+                lone_old.remove(o)
+                lone_new.remove(news[0])
+        return pairs, lone_old, lone_new
+
+    def _accepts(self, old: ir.TypeRef, new: ir.TypeRef) -> bool:
+        """Whether every value of `new` (a variant of the new spec) was valid for `old` (one of
+        the old spec): for objects, `old` admits unknown properties, and every property `old`
+        requires, `new` requires, with the same type where both have it."""
+        od = self.old_defs.get(old.name) if isinstance(old, ir.NamedType) else None
+        nd = self.new_defs.get(new.name) if isinstance(new, ir.NamedType) else None
+        if not isinstance(od, ir.Model) or not isinstance(nd, ir.Model) or od.additional is None:
+            return False
+        news = {p.name: p for p in nd.properties}
+        for prop in od.properties:
+            other = news.get(prop.name)
+            if prop.required and (other is None or not other.required):
+                return False
+            if other is not None and (self._describe_old(prop.type)
+                                      != self._describe_new(other.type)):
+                return False
+        known = {q.name for q in od.properties}
+        return isinstance(od.additional, ir.AnyType) or all(p.name in known
+                                                            for p in nd.properties)
+
+    def _variant_text(self, t: ir.TypeRef, defs: Mapping[str, ir.Definition]) -> str:
+        shape = self._shape(t, defs)
+        if isinstance(t, (ir.NamedType, ir.LiteralType)):
+            return f"{shape} ({_describe(t, defs)})"
+        return shape
 
     def _shape(self, t: ir.TypeRef, defs: Mapping[str, ir.Definition]) -> str:
         if isinstance(t, ir.PrimitiveType):
@@ -312,6 +368,7 @@ class _Differ:
                           site.old_pointer, site.new_pointer, od.name, nd.name)
             self._reach(od.name, nd.name, site.contexts)
             return
+        self._keywords(_own_keywords(o), _own_keywords(n), site)
         if isinstance(o, ir.AnyType) or isinstance(n, ir.AnyType):
             if isinstance(o, ir.AnyType) != isinstance(n, ir.AnyType):
                 rule = "type-widened" if isinstance(n, ir.AnyType) else "type-narrowed"
@@ -385,6 +442,58 @@ class _Differ:
                           site.contexts, site.where, f"value {_show(value)} removed",
                           old_pointer, new_pointer, _show(value), None)
 
+    def _keywords(self, o: tuple[tuple[str, str], ...], n: tuple[tuple[str, str], ...],
+                  site: _Site) -> None:
+        """JSON Schema assertions beyond the IR's own fields (ir.*.keywords), keyword by
+        keyword: one that appears narrows what is valid, one that goes widens it."""
+        olds, news = dict(o), dict(n)
+        bounds: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        for keyword in sorted(olds.keys() | news.keys()):
+            before, after = olds.get(keyword), news.get(keyword)
+            if before == after:
+                continue
+            if keyword in ("minContains", "maxContains"):
+                for side, text in zip(bounds, (before, after), strict=True):
+                    if text is not None:
+                        side["min_contains" if keyword == "minContains" else "max_contains"] = (
+                            json.loads(text))
+            elif keyword in ("contentMediaType", "contentEncoding"):
+                self._add("content-encoding-changed", site.contexts, site.where,
+                          f"{keyword} changes", site.old_pointer, site.new_pointer, before, after)
+            elif keyword == "prefixItems":
+                rule = ("prefix-items-added" if before is None else "prefix-items-removed"
+                        if after is None else "prefix-items-changed")
+                self._add(rule, site.contexts, site.where, f"{keyword} changes",
+                          site.old_pointer, site.new_pointer, before, after)
+            elif keyword == "dependentRequired" and before is not None and after is not None:
+                self._dependent_required(json.loads(before), json.loads(after), site)
+            else:
+                rule = ("assertion-added" if before is None else "assertion-removed"
+                        if after is None else "assertion-changed")
+                verb = {"assertion-added": "added", "assertion-removed": "removed"}.get(
+                    rule, "changes")
+                self._add(rule, site.contexts, site.where, f"{keyword} {verb}",
+                          site.old_pointer, site.new_pointer, before, after)
+        if bounds != ({}, {}):
+            self._bounds(*bounds, site)
+
+    def _dependent_required(self, o: Any, n: Any, site: _Site) -> None:
+        o = o if isinstance(o, dict) else {}
+        n = n if isinstance(n, dict) else {}
+        for key in sorted(o.keys() | n.keys()):
+            before = [str(x) for x in o.get(key) or [] if isinstance(o.get(key), list)]
+            after = [str(x) for x in n.get(key) or [] if isinstance(n.get(key), list)]
+            for name in after:
+                if name not in before:
+                    self._add("assertion-added", site.contexts, site.where,
+                              f"dependentRequired: `{key}` now requires `{name}`",
+                              site.old_pointer, site.new_pointer, None, _show(name))
+            for name in before:
+                if name not in after:
+                    self._add("assertion-removed", site.contexts, site.where,
+                              f"dependentRequired: `{key}` no longer requires `{name}`",
+                              site.old_pointer, site.new_pointer, _show(name), None)
+
     def _bounds(self, o: Mapping[str, Any], n: Mapping[str, Any], site: _Site) -> None:
         for name in sorted(o.keys() | n.keys()):
             before, after = o.get(name), n.get(name)
@@ -419,6 +528,7 @@ class _Differ:
     def _model(self, o: ir.Model, n: ir.Model, contexts: frozenset[Context], where: str) -> None:
         olds = {p.name: p for p in o.properties}
         news = {p.name: p for p in n.properties}
+        self._keywords(o.keywords, n.keywords, _Site(contexts, where, o.pointer, n.pointer))
         if (o.additional is None) != (n.additional is None):
             self._add("additional-properties-forbidden" if n.additional is None
                       else "additional-properties-allowed", contexts, where,
@@ -430,14 +540,15 @@ class _Differ:
         for name in [p.name for p in o.properties] + [p.name for p in n.properties
                                                       if p.name not in olds]:
             op, np_ = olds.get(name), news.get(name)
+            flows = _flows(contexts, op, np_)
             if op is None and np_ is not None:
                 self._add("property-added-required" if np_.required else "property-added",
-                          contexts, where, f"property `{name}` added"
+                          flows, where, f"property `{name}` added"
                           + (" (required)" if np_.required else ""), o.pointer, np_.pointer,
                           None, self._describe_new(np_.type))
             elif np_ is None and op is not None:
                 self._add("property-removed-required" if op.required else "property-removed",
-                          contexts, where, f"property `{name}` removed", op.pointer, n.pointer,
+                          flows, where, f"property `{name}` removed", op.pointer, n.pointer,
                           self._describe_old(op.type), None)
             elif op is not None and np_ is not None:
                 self._property(op, np_, contexts, where)
@@ -445,13 +556,19 @@ class _Differ:
     def _property(self, o: ir.Property, n: ir.Property, contexts: frozenset[Context],
                   where: str) -> None:
         label = f"{where}: `{o.name}`"
+        if o.write_only != n.write_only and "response" in contexts:
+            self._add(("write-only-added-required" if o.required else "write-only-added")
+                      if n.write_only else "write-only-removed",
+                      contexts, label, "writeOnly " + ("added" if n.write_only else "removed"),
+                      o.pointer, n.pointer)
+        if o.read_only != n.read_only and "request" in contexts:
+            self._add("read-only-added" if n.read_only else "read-only-removed",
+                      contexts, label, "readOnly " + ("added" if n.read_only else "removed"),
+                      o.pointer, n.pointer)
+        contexts = _flows(contexts, o, n)
         if o.required != n.required:
             self._add("property-became-required" if n.required else "property-became-optional",
                       contexts, label, "becomes required" if n.required else "becomes optional",
-                      o.pointer, n.pointer)
-        if o.read_only != n.read_only and "request" in contexts:
-            self._add("read-only-added" if n.read_only else "read-only-removed", contexts,
-                      label, "readOnly " + ("added" if n.read_only else "removed"),
                       o.pointer, n.pointer)
         if o.default != n.default:
             rule = ("default-added" if o.default is None else "default-removed"
@@ -550,6 +667,29 @@ def _split_null(t: ir.TypeRef) -> tuple[bool, list[ir.TypeRef]]:
 
 def _is_null(t: ir.TypeRef) -> bool:
     return isinstance(t, ir.PrimitiveType) and t.kind == "null"
+
+
+def _own_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:
+    if isinstance(t, (ir.PrimitiveType, ir.AnyType, ir.ArrayType, ir.MapType)):
+        return t.keywords
+    return ()
+
+
+def _union_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:
+    return t.keywords if isinstance(t, ir.UnionType) else ()
+
+
+def _flows(contexts: frozenset[Context], *props: ir.Property | None) -> frozenset[Context]:
+    """Where a property flows: readOnly ones in responses only, writeOnly ones in requests only.
+    When a version of it is readOnly, clients send it in neither or in one of the two; what
+    that changes is read-only-added/-removed's to say, not its type's or required-ness'."""
+    present = [p for p in props if p is not None]
+    drop = set()
+    if any(p.read_only for p in present):
+        drop.add("request")
+    if any(p.write_only for p in present):
+        drop.add("response")
+    return contexts - drop if drop else contexts
 
 
 def _pattern(pattern: str | None) -> str | None:

@@ -124,6 +124,14 @@ def _rename_result(spec: Spec) -> None:
 Mutation = Callable[[Spec], Any]
 NOT_REQUIRED = {"type": "string"}
 
+
+def _add_covered_variant(spec: Spec) -> None:
+    """Result.meta may also be a Meta2, whose values Meta (open, same required) accepts."""
+    _result(spec)["properties"]["meta"] = {"anyOf": [{"$ref": "#/components/schemas/Meta"},
+                                                     {"$ref": "#/components/schemas/Meta2"}]}
+    _schemas(spec)["Meta2"] = {"type": "object", "required": ["owner"],
+                               "properties": {"owner": {"type": "string"}}}
+
 # (case id, mutation, the rule expected, (breaks clients, breaks servers))
 CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
     ("operation added", lambda s: s["paths"].__setitem__("/other", {"get": {
@@ -282,6 +290,29 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
     ("schema added", lambda s: _schemas(s).__setitem__("Unused", {"type": "object", "properties": {
         "a": NOT_REQUIRED}}), "schema-added", (False, False)),
     ("schema renamed", _rename_result, "schema-replaced", (False, False)),
+    # JSON Schema 2020-12 assertions: a new one narrows, a removed one widens.
+    ("request contains added", lambda s: _thing(s)["properties"]["tags"].__setitem__(
+        "contains", {"const": "x"}), "assertion-added", (True, False)),
+    ("response not added", lambda s: _result(s)["properties"]["note"].__setitem__(
+        "not", {"const": ""}), "assertion-added", (False, True)),
+    ("request object propertyNames added", lambda s: _thing(s).__setitem__(
+        "propertyNames", {"maxLength": 8}), "assertion-added", (True, False)),
+    ("response if added", lambda s: _result(s).__setitem__("if", {"required": ["id"]}),
+     "assertion-added", (False, True)),
+    ("request dependentRequired added", lambda s: _thing(s).__setitem__(
+        "dependentRequired", {"count": ["size"]}), "assertion-added", (True, False)),
+    ("request prefixItems added", lambda s: _thing(s)["properties"]["tags"].__setitem__(
+        "prefixItems", [{"type": "integer"}]), "prefix-items-added", (False, True)),
+    ("response contentEncoding set", lambda s: _result(s)["properties"]["note"].__setitem__(
+        "contentEncoding", "base64"), "content-encoding-changed", (True, True)),
+    # readOnly and writeOnly decide where a property flows.
+    ("response property becomes writeOnly", lambda s: _result(s)["properties"]["note"]
+     .__setitem__("writeOnly", True), "write-only-added", (True, False)),
+    ("required response property becomes writeOnly", lambda s: _result(s)["properties"]["id"]
+     .__setitem__("writeOnly", True), "write-only-added-required", (True, False)),
+    # Union variants are matched one by one, never merged by shape.
+    ("response union gains an object variant an old one accepts", _add_covered_variant,
+     "variant-added-covered", (False, False)),
     ("security scheme added", lambda s: _security(s).__setitem__("bearer", {
         "type": "http", "scheme": "bearer"}), "security-scheme-added", (False, True)),
     ("security scheme removed", lambda s: _security(s).pop("key"),
@@ -427,3 +458,60 @@ def test_levels_follow_the_rules() -> None:
     assert diff.level("property-removed-required", ["request", "response"]) == "ERR"
     assert diff.level("parameter-added", ["request"]) == "INFO"
     assert diff.level("pattern-changed", ["request"]) == "WARN"
+
+
+def test_a_union_of_two_enums_that_loses_one_loses_a_variant(tmp_path: Path) -> None:
+    def spec(variants: list[list[str]]) -> Spec:
+        changed = copy.deepcopy(BASE)
+        _result(changed)["properties"]["kind"] = {"oneOf": [
+            {"type": "string", "enum": values} for values in variants]}
+        return changed
+
+    old = _lower(spec([["a", "b"], ["c", "d"]]), tmp_path, "old")
+    new = _lower(spec([["a", "b"]]), tmp_path, "new")
+    changes = _wire(diff.diff(old, new))
+    assert [(c.rule, c.breaks_clients, c.breaks_servers) for c in changes] == [
+        ("variant-removed", False, True)], changes
+    assert "c" in changes[0].message and "d" in changes[0].message
+
+
+def test_min_and_max_contains_are_bounds(tmp_path: Path) -> None:
+    def spec(low: int, high: int) -> Spec:
+        changed = copy.deepcopy(BASE)
+        _thing(changed)["properties"]["tags"].update(contains={"const": "x"}, minContains=low,
+                                                     maxContains=high)
+        return changed
+
+    old = _lower(spec(1, 5), tmp_path, "old")
+    changes = _wire(diff.diff(old, _lower(spec(2, 6), tmp_path, "new")))
+    assert sorted((c.rule, c.message, c.level) for c in changes) == [
+        ("constraint-loosened", "maxContains changes", "INFO"),
+        ("constraint-tightened", "minContains changes", "ERR")]
+
+
+def test_read_only_and_write_only_decide_where_required_counts(base_api: Any,
+                                                              tmp_path: Path) -> None:
+    """A property that becomes readOnly and required is required in responses only: in a
+    schema only requests use, only losing it from requests can break anyone."""
+    def mutate(s: Spec) -> None:
+        _thing(s)["properties"]["color"]["readOnly"] = True
+        _thing(s)["required"].append("color")
+
+    changes = _wire(_report(base_api, mutate, tmp_path))
+    assert sorted((c.rule, c.breaks_clients, c.breaks_servers) for c in changes) == [
+        ("property-became-required", False, False), ("read-only-added", True, False)]
+
+    def write_only(s: Spec) -> None:  # a required writeOnly property removed: requests only
+        _result(s)["properties"]["id"]["writeOnly"] = True
+        _things_op(s)["requestBody"]["content"]["application/json"]["schema"] = {
+            "$ref": "#/components/schemas/Result"}
+
+    spec = copy.deepcopy(BASE)
+    write_only(spec)
+    before = _lower(spec, tmp_path, "before")
+    del _result(spec)["properties"]["id"]
+    _result(spec)["required"].remove("id")
+    after = _lower(spec, tmp_path, "after")
+    removed = [c for c in diff.diff(before, after).changes if "`id`" in c.message]
+    assert [(c.rule, c.contexts, c.level) for c in removed] == [
+        ("property-removed-required", ("request",), "WARN")]
