@@ -318,9 +318,10 @@ class _Lowerer:
         if "#" not in ref and "/" not in ref and "." not in ref:
             base = "/definitions" if self.version == "2.0" else "/components/schemas"
             ref = "#" + join_pointer(base, ref)
-        resolved = self._deref({"$ref": ref}, document, pointer)
-        if resolved is None:
-            return None
+        try:
+            resolved = self.spec.deref({"$ref": ref}, document, pointer)
+        except SpecError:
+            return None  # validate warned (W104): the entry is ignored
         return self.named.get((resolved.document.path, resolved.pointer))
 
     def _synthesize(self, hint: str, document: Document, pointer: str, schema: Any) -> str:

@@ -168,6 +168,9 @@ def python_sorted(names: Any, *, imports: bool = False) -> list[str]:
 class _Context:
     api: ir.Api
     by_name: dict[str, ir.Definition]
+    # How codec expressions name what the models module defines: "" inside models.py,
+    # "_models." in the modules that import it as a whole (response codecs in client.py).
+    models: str = ""
 
 
 def build_view(api: ir.Api) -> dict[str, Any]:
@@ -183,7 +186,11 @@ def build_view(api: ir.Api) -> dict[str, Any]:
     error_models = sorted({item["model"] for op in operations for item in op["error_models"]})
     result_models = {op["result_model"] for op in operations if op["result_is_model"]}
     body_models = {op["body_model"] for op in operations if op["body_model"]}
-    used_by_client = sorted(result_models | body_models | set(error_models) | {
+    # Names the methods' annotations mention: parameters, body fields and results.
+    result_names = {ctx.by_name[name].py_name for op in operations
+                    if op["result_types"] is not None
+                    for name in _referenced_names(ctx, op["result_types"])}
+    used_by_client = sorted(body_models | set(error_models) | result_names | {
         ctx.by_name[name].py_name for op in api.operations
         for t in [p.type for p in op.parameters] + _body_property_types(ctx, op)
         for name in _referenced_names(ctx, t)})
@@ -218,7 +225,9 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "exception_names": python_sorted((name for _role, name in api.exception_names),
                                          imports=True),
         "client_imports": ", ".join(python_sorted(used_by_client, imports=True)),
-        "server_imports": ", ".join(python_sorted(result_models | body_models, imports=True)),
+        "server_imports": ", ".join(python_sorted(result_models | result_names | body_models,
+                                                  imports=True)),
+        "uses_models_module": any("_models." in op["result_codec"] for op in operations),
         "client_doc": docstring(f"Synchronous client for {title_doc}.\n\n"
                                 "Use it as a context manager, or call close(), to release "
                                 "connections.", "    "),
@@ -374,17 +383,17 @@ def codec_of(ctx: _Context, t: ir.TypeRef) -> str:
         if isinstance(target, ir.Model) and len(_polymorphic_names(ctx, target)) > 1:
             assert target.discriminator is not None
             mapping = ", ".join(
-                f"{literal(value)}: _rt.ModelCodec(lambda: {ctx.by_name[name].py_name})"
+                f"{literal(value)}: _rt.ModelCodec(lambda: {ctx.models}{ctx.by_name[name].py_name})"
                 for value, name in target.discriminator.mapping
                 if name != target.name and isinstance(ctx.by_name.get(name), ir.Model))
-            return (f"_rt.UnionCodec((_rt.ModelCodec(lambda: {target.py_name}),), "
+            return (f"_rt.UnionCodec((_rt.ModelCodec(lambda: {ctx.models}{target.py_name}),), "
                     f"discriminator={literal(target.discriminator.property)}, "
                     f"mapping={{{mapping}}})")
         if isinstance(target, ir.Model):
-            return f"_rt.ModelCodec(lambda: {target.py_name})"
+            return f"_rt.ModelCodec(lambda: {ctx.models}{target.py_name})"
         if isinstance(target, ir.Enum):
-            return f"_rt.EnumCodec({target.py_name}, open={target.open!r})"
-        return f"_rt.LazyCodec(lambda: _codec_{target.py_name})"
+            return f"_rt.EnumCodec({ctx.models}{target.py_name}, open={target.open!r})"
+        return f"_rt.LazyCodec(lambda: {ctx.models}_codec_{target.py_name})"
     if isinstance(t, ir.ArrayType):
         return _call("_rt.ArrayCodec", codec_of(ctx, t.items),
                      min_items=t.min_items, max_items=t.max_items)
@@ -481,6 +490,15 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
     if result is not None and isinstance(result.type, ir.NamedType) and isinstance(
             ctx.by_name[result.type.name], ir.Model):
         result_model = ctx.by_name[result.type.name].py_name
+    # What a call returns, typed from the first success response's schema: a model, a list,
+    # a primitive..., None when that response has no body, Any when no success is documented.
+    if result is None:
+        result_annotation, result_codec = "_t.Any", "None"
+    elif result.type is None:
+        result_annotation, result_codec = "None", "None"
+    else:
+        result_annotation = annotation_of(ctx, result.type)
+        result_codec = codec_of(_Context(ctx.api, ctx.by_name, "_models."), result.type)
     doc_lines = [op.summary or "", op.description or ""]
     error_models = []
     for response in op.responses:
@@ -519,6 +537,12 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
         "default_mode": extra_parameters["modes"]["error"] if extra_parameters
         else literal("pass-through"),
         "result_model": result_model or "_t.Any",
+        "result_annotation": result_annotation,
+        "result_codec": result_codec,
+        "result_has_body": result is None or result.type is not None,
+        # mypy --strict: returning the untyped answer needs a cast unless the method says Any.
+        "result_is_any": result_annotation == "_t.Any",
+        "result_types": result.type if result is not None else None,
         "server_errors": _errors_literal(_server_errors(ctx, op)),
         "result_status": int(result.status) if result is not None and result.status.isdigit()
         else 200,

@@ -249,8 +249,15 @@ def _schema_objects_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
             continue  # valid for certain: jsonschema would find nothing
         for error in _schema_object_validator("3.1").iter_errors(schema):
             for leaf in _leaf_errors(error):
-                yield spec.diagnostic(join_pointer(pointer, *leaf.absolute_path), "E021",
-                                      f"invalid schema: {_error_message(leaf)}")
+                where = join_pointer(pointer, *leaf.absolute_path)
+                if leaf.absolute_path and leaf.absolute_path[-1] == "$recursiveAnchor" and (
+                        isinstance(leaf.instance, bool)):
+                    # JSON Schema 2019-09's keyword, which 2020-12 replaced: no effect on types.
+                    yield spec.diagnostic(where, "W022", "$recursiveAnchor is JSON Schema "
+                                          "2019-09's keyword (2020-12 has $dynamicAnchor); "
+                                          "ignored", level="warning")
+                    continue
+                yield spec.diagnostic(where, "E021", f"invalid schema: {_error_message(leaf)}")
 
 
 # Performance: a hand-written check of what the JSON Schema 2020-12 metaschema asks of a
@@ -1008,9 +1015,11 @@ def _walk(data: Any, pointer: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
         if isinstance(value, dict):
             if not names:
                 yield where, value
+            # An extension's value (`x-...`) is the vendor's data, not OpenAPI: not walked.
             stack.extend((join_pointer(where, k), v, not names and k in _NAME_MAPS)
                          for k, v in reversed(value.items())
-                         if isinstance(v, (dict, list)) and (names or k not in _EXAMPLE_KEYS))
+                         if isinstance(v, (dict, list)) and (names or (
+                             k not in _EXAMPLE_KEYS and not str(k).startswith("x-"))))
         elif isinstance(value, list):
             stack.extend((join_pointer(where, i), v, False)
                          for i, v in reversed(list(enumerate(value)))
@@ -1048,10 +1057,11 @@ def _extensions_and_discriminators(spec: LoadedSpec, version: str) -> Iterator[D
                     if "#" not in ref and "/" not in ref and "." not in ref:
                         ref = "#/components/schemas/" + ref
                     if spec.resolve_ref(ref, document) is None:
+                        # The variants stay selectable by their schema names: a warning.
                         yield spec.diagnostic(
-                            join_pointer(pointer, "discriminator", "mapping", value), "E104",
+                            join_pointer(pointer, "discriminator", "mapping", value), "W104",
                             f"discriminator mapping {value!r} names {ref!r}, which does not "
-                            "resolve", document=document)
+                            "resolve; the entry is ignored", document=document, level="warning")
                 if "oneOf" in node or "anyOf" in node:
                     continue
             else:

@@ -504,6 +504,16 @@ class ModelCodec(Codec):
         return frozenset((dict,))
 
 
+def decode_answer(codec: Codec, data: Any, what: str) -> Any:
+    """A response body read with its codec (tolerantly, as from_dict reads a model); raises
+    ValidationError listing every problem."""
+    errors: list[FieldError] = []
+    result = codec.decode(data, "", errors, False)
+    if errors:
+        raise ValidationError(what, errors)
+    return result
+
+
 # ---- models ------------------------------------------------------------------------------
 
 

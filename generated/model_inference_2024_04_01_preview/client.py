@@ -32,6 +32,7 @@ from types import TracebackType
 import httpx
 
 from . import _runtime as _rt
+from . import models as _models
 from .exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -243,7 +244,9 @@ class _Operation:
     pass_through: str | None
     known_fields: frozenset[str]
     required_fields: tuple[str, ...]
-    result: type[_rt.Model] | None
+    #: Reads the success answer's JSON (None: taken as it comes); has_body False: no body.
+    result: _rt.Codec | None
+    has_body: bool
     errors: Mapping[str, type[_rt.Model]]
 
 
@@ -257,7 +260,8 @@ _OPERATIONS: dict[str, _Operation] = {
         pass_through="pass-through",
         known_fields=frozenset(("input", "encoding_format", "dimensions")),
         required_fields=("input",),
-        result=CreateEmbeddingResponse,
+        result=_rt.ModelCodec(lambda: _models.CreateEmbeddingResponse),
+        has_body=True,
         errors={
             "401": UnauthorizedError,
             "404": NotFoundError,
@@ -777,9 +781,11 @@ class _BaseClient:
 
         def parse() -> _t.Any:
             try:
+                if not operation.has_body:
+                    return None
                 if operation.result is None:
                     return response.json() if response.content else None
-                return operation.result.from_dict(response.json())
+                return _rt.decode_answer(operation.result, response.json(), operation.name)
             except (ValueError, RecursionError):  # not JSON, not text, not the schema
                 pass
             # Raised out of the except clause: the error it caught, holding the raw body, is
@@ -794,7 +800,7 @@ class _BaseClient:
         self,
         response: httpx.Response,
         problem: str,
-        model: type[_rt.Model] | None,
+        codec: _rt.Codec | None,
         attempt: _Attempt,
     ) -> APIResponseValidationError:
         """The error for a success answer that cannot be read; its body and message come from
@@ -806,12 +812,12 @@ class _BaseClient:
             body = _scrubbed_body(response.text, secrets)
             if isinstance(body, str):
                 problem = "its body is not JSON"
-            elif model is not None:
+            elif codec is not None:
                 try:
-                    model.from_dict(body)
+                    _rt.decode_answer(codec, body, "the answer")
                     problem = "its body could not be read"
                 except _rt.ValidationError as exc:
-                    problem = f"its body does not match {model.__name__}: {exc}"
+                    problem = f"its body does not match the schema: {exc}"
                     cause = exc
             else:
                 problem = "its body could not be read"

@@ -651,7 +651,7 @@ class _Server:
                 f"{route.operation_id} returned {type(result).__name__}, "
                 f"not {route.result.__name__}"
             )
-        return route.status, result.to_dict() if isinstance(result, _rt.Model) else result
+        return route.status, _rt.encode(result)
 
     def _safe_error_reply(
         self,
