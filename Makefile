@@ -13,7 +13,7 @@ help:
 	@echo "make test      run the whole test suite"
 	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
-	@echo "make serve     the 2024-05-01-preview server with the demo service on 127.0.0.1 [PORT=8000 API_KEY=demo-key]"
+	@echo "make serve     the 2024-05-01-preview server with the demo service, under granian [HOST=127.0.0.1 PORT=8000 WORKERS=1 API_KEY=demo-key]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
 
@@ -47,11 +47,16 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# The generated 2024-05-01-preview server with the demo service (examples/demo_service.py).
+# The generated 2024-05-01-preview server with the demo service (examples/demo_service.py),
+# under granian as the README's Deployment section recommends.
+HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 1
 API_KEY ?= demo-key
 serve: $(STAMP)
-	PYTHONPATH=generated PORT=$(PORT) API_KEY=$(API_KEY) $(PY) examples/demo_service.py
+	PYTHONPATH=generated:. API_KEY=$(API_KEY) $(VENV)/bin/granian --interface asgi \
+	  --host $(HOST) --port $(PORT) --workers $(WORKERS) --http1-header-read-timeout 5000 \
+	  --factory examples.demo_service:serve_app
 
 # Schemathesis from each spec against each generated server: FUZZ_EXAMPLES cases per operation.
 FUZZ_EXAMPLES ?= 500

@@ -254,6 +254,8 @@ class Source:
     file: str  # machine-independent name, e.g. "spec/2024-05-01-preview.yaml"
     sha256: str
     openapi_version: str
+    # The root document as JSON (what a generated server serves at /openapi.json).
+    document_json: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

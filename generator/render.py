@@ -32,6 +32,7 @@ _FILES = (
     ("exceptions.py.jinja", "exceptions.py"),
     ("client.py.jinja", "client.py"),
     ("server.py.jinja", "server.py"),
+    ("_openapi.py.jinja", "_openapi.py"),
 )
 
 
@@ -213,8 +214,9 @@ def build_view(api: ir.Api) -> dict[str, Any]:
                                      f"Async{api.class_prefix}Client", "AccessTokenLike",
                                      "AsyncTokenCredential", "RawResponse", "TokenCredential"]),
         "server_all": python_sorted(["API_VERSION", "ASGIApp", "Authenticator", "RequestContext",
-                                     "DEFAULT_MAX_BODY_BYTES", "KEY_HEADER", "MAX_ERROR_DETAILS",
-                                     "SERVER_API",
+                                     "DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_BODY_BYTES",
+                                     "DEFAULT_REQUEST_TIMEOUT", "KEY_HEADER", "MAX_ERROR_DETAILS",
+                                     "OPENAPI_JSON", "SERVER_API",
                                      "ServiceError", f"{api.class_prefix}Service", "create_app"]),
         "server_type_imports": ", ".join(python_sorted(
             ["RequestContext", "ServiceError", f"{api.class_prefix}Service", "create_app"],
@@ -236,6 +238,7 @@ def build_view(api: ir.Api) -> dict[str, Any]:
                                       "release connections.", "    "),
         "header": header,
         "api_version": literal(api.api_version),
+        "openapi_json": literal(api.source.document_json),
         "title": literal(api.title),
         "package": api.package,
         "module_doc": docstring(

@@ -1,0 +1,233 @@
+"""What an operator sees of every request a generated server answers: one structured access
+log record, Prometheus metrics (with prometheus-client) and an OpenTelemetry span (with
+opentelemetry-api).
+
+Both libraries are optional: each is imported once, on the first app that asks for it, and
+its absence turns off its signal and nothing else. The access log is the standard library's
+`logging`. Nothing here ever sees a key: it is handed the method, the route template, the
+status, the request id and the api-version, never the headers' values (only, for a trace,
+the W3C `traceparent`/`tracestate` headers, through opentelemetry's own propagator).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import time
+import typing as _t
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: The latency histogram's bucket bounds, in seconds (an embedding call: 1 ms to a minute).
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
+#: The content type of the Prometheus text exposition format.
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request as the operator's signals describe it; filled in as it is learnt."""
+
+    method: str
+    request_id: str
+    started: float
+    #: The route template ("/embeddings"), or "unmatched": never the raw path, so that a
+    #: client cannot mint label values or log lines at will.
+    route: str = "unmatched"
+    operation_id: str = ""
+    api_version: str = ""
+    status: int = 0
+    #: Why a request ended without an answer ("client disconnected"), for the log.
+    outcome: str = ""
+    span: _t.Any = None
+    span_token: _t.Any = None
+    extra: dict[str, _t.Any] = field(default_factory=dict)
+
+
+class _Metrics:
+    """Request count, latency histogram and errors, by route, method and status, in a
+    registry of the app's own (or PROMETHEUS_MULTIPROC_DIR's, with several workers)."""
+
+    def __init__(self, prometheus: _t.Any, registry: _t.Any) -> None:
+        self._prometheus = prometheus
+        self.registry = registry
+        labels = ("method", "route", "status", "api_version")
+        self.requests = prometheus.Counter(
+            "http_server_requests",
+            "Requests answered, by route, method and status.",
+            labels,
+            registry=registry,
+        )
+        self.errors = prometheus.Counter(
+            "http_server_errors",
+            "Requests answered with a 4xx or 5xx status.",
+            labels,
+            registry=registry,
+        )
+        self.latency = prometheus.Histogram(
+            "http_server_request_duration_seconds",
+            "Time from the request's head to the end of its answer, by route and method.",
+            ("method", "route"),
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.in_flight = prometheus.Gauge(
+            "http_server_requests_in_flight",
+            "Requests being answered.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+
+    def record(self, exchange: Exchange, seconds: float) -> None:
+        status = str(exchange.status)
+        labels = (exchange.method, exchange.route, status, exchange.api_version)
+        self.requests.labels(*labels).inc()
+        if exchange.status >= 400:
+            self.errors.labels(*labels).inc()
+        self.latency.labels(exchange.method, exchange.route).observe(seconds)
+
+    def exposition(self) -> bytes:
+        prometheus = self._prometheus
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several worker processes: every worker's samples, merged from their files.
+            multiprocess = importlib.import_module("prometheus_client.multiprocess")
+            merged = prometheus.CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)
+            return bytes(prometheus.generate_latest(merged))
+        return bytes(prometheus.generate_latest(self.registry))
+
+
+def _import_prometheus() -> _t.Any:
+    try:
+        return importlib.import_module("prometheus_client")
+    except ImportError:
+        return None
+
+
+def _import_opentelemetry() -> tuple[_t.Any, ...] | None:
+    try:
+        return tuple(
+            importlib.import_module(f"opentelemetry.{name}")
+            for name in ("context", "propagate", "trace")
+        )
+    except ImportError:
+        return None
+
+
+class Observer:
+    """The access log, metrics and tracing of one app.
+
+    logger: the name of the access logger (records at INFO, one per request).
+    metrics: False, True (a registry of the app's own, when prometheus-client is installed),
+    or a prometheus_client CollectorRegistry to register in.
+    tracing: whether to start a span per request (when opentelemetry-api is installed; with
+    no SDK configured its spans are no-ops).
+    """
+
+    def __init__(
+        self,
+        logger: str,
+        *,
+        metrics: bool | object = True,
+        tracing: bool = True,
+        tracer_name: str = "",
+    ) -> None:
+        self.access_log = logging.getLogger(logger)
+        self.metrics: _Metrics | None = None
+        if metrics is not False:
+            prometheus = _import_prometheus()
+            if prometheus is not None:
+                registry = prometheus.CollectorRegistry() if metrics is True else metrics
+                self.metrics = _Metrics(prometheus, registry)
+        self._otel = _import_opentelemetry() if tracing else None
+        self._tracer = None
+        if self._otel is not None:
+            self._tracer = self._otel[2].get_tracer(tracer_name or logger)
+
+    def begin(self, method: str, request_id: str, headers: Mapping[str, str]) -> Exchange:
+        exchange = Exchange(method=method, request_id=request_id, started=time.perf_counter())
+        if self.metrics is not None:
+            self.metrics.in_flight.inc()
+        if self._otel is not None and self._tracer is not None:
+            context, propagate, trace = self._otel
+            carrier = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
+            parent = propagate.extract(carrier) if carrier else None
+            exchange.span = self._tracer.start_span(
+                method,
+                context=parent,
+                kind=trace.SpanKind.SERVER,
+                attributes={"http.request.method": method, "request.id": request_id},
+            )
+            # The service's own spans are children of this one.
+            exchange.span_token = context.attach(trace.set_span_in_context(exchange.span))
+        return exchange
+
+    def routed(self, exchange: Exchange, route: str, operation_id: str, api_version: str) -> None:
+        exchange.route = route
+        exchange.operation_id = operation_id
+        exchange.api_version = api_version
+        if exchange.span is not None:
+            exchange.span.update_name(f"{exchange.method} {route}")
+            exchange.span.set_attribute("http.route", route)
+            exchange.span.set_attribute("api.version", api_version)
+            if operation_id:
+                exchange.span.set_attribute("operation.id", operation_id)
+
+    def end(self, exchange: Exchange) -> None:
+        seconds = time.perf_counter() - exchange.started
+        if self.metrics is not None:
+            self.metrics.in_flight.dec()
+            self.metrics.record(exchange, seconds)
+        if exchange.span is not None:
+            self._end_span(exchange)
+        if self.access_log.isEnabledFor(logging.INFO):
+            fields = {
+                "request_id": exchange.request_id,
+                "method": exchange.method,
+                "route": exchange.route,
+                "status": exchange.status,
+                "latency_ms": round(seconds * 1000, 3),
+                "api_version": exchange.api_version,
+            }
+            if exchange.operation_id:
+                fields["operation_id"] = exchange.operation_id
+            if exchange.outcome:
+                fields["outcome"] = exchange.outcome
+            self.access_log.info(json.dumps(fields, ensure_ascii=True), extra={"access": fields})
+
+    def _end_span(self, exchange: Exchange) -> None:
+        assert self._otel is not None
+        context, _propagate, trace = self._otel
+        span = exchange.span
+        if exchange.status:
+            span.set_attribute("http.response.status_code", exchange.status)
+        if exchange.status >= 500 or not exchange.status:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, exchange.outcome or None))
+        span.end()
+        if exchange.span_token is not None:
+            try:
+                context.detach(exchange.span_token)
+            except ValueError:  # ended in another context than it began: nothing to undo
+                pass
+
+    def exposition(self) -> bytes | None:
+        """The metrics in Prometheus text format, or None without prometheus-client."""
+        return self.metrics.exposition() if self.metrics is not None else None
