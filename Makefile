@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GENERATED_PACKAGES = $(wildcard generated/*/__init__.py)
 
-.PHONY: generate check test lint diff serve fuzz bench clean help
+.PHONY: generate check test lint diff serve fuzz bench clean help typespec-toolchain
 
 help:
 	@echo "make generate  regenerate generated/ from every spec in spec/"
@@ -28,8 +28,15 @@ generate: $(STAMP)
 check: $(STAMP)
 	$(PY) -m generator generate --check
 
-test: $(STAMP)
+test: $(STAMP) typespec-toolchain
 	$(PY) -m pytest -q
+
+# The TypeSpec compiler pinned in package.json + package-lock.json, installed by `npm ci` into
+# node_modules/ when the lockfile changes. Only TypeSpec input needs it (the generator installs
+# it by itself on first use too); without Node the TypeSpec tests skip and say why.
+typespec-toolchain: $(STAMP)
+	@if command -v node >/dev/null 2>&1; then $(PY) -m generator.typespec; \
+	else echo "note: Node.js not found: TypeSpec input and its tests need Node.js 20+ and npm"; fi
 
 # A semantic diff of two specs, classified for clients and servers (markdown, or FORMAT=json).
 OLD ?= spec/2024-04-01-preview.yaml
@@ -45,7 +52,7 @@ lint: $(STAMP)
 	cd generated && ../$(VENV)/bin/mypy --strict --cache-dir ../.mypy_cache $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
 
 # The generated 2024-05-01-preview server with the demo service (examples/demo_service.py),
 # under granian as the README's Deployment section recommends.

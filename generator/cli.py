@@ -11,13 +11,14 @@ import gc
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator import TOOL_NAME, __version__
 from generator.diagnostics import Diagnostic, SpecError
 from generator.ir import Api
-from generator.load import load
+from generator.load import LoadedSpec, load
 from generator.lower import lower
 from generator.validate import validate
 
@@ -28,7 +29,11 @@ DEFAULT_OUT = Path("generated")
 
 def build_api(path: Path) -> tuple[Api, list[Diagnostic]]:
     """load -> validate -> lower. Raises SpecError with every problem when the spec is bad."""
-    spec = load(path)
+    return build_spec(load(path))
+
+
+def build_spec(spec: LoadedSpec) -> tuple[Api, list[Diagnostic]]:
+    """validate -> lower a loaded spec. Raises SpecError with every problem when it is bad."""
     diagnostics = validate(spec)
     if any(d.level == "error" for d in diagnostics):
         raise SpecError(diagnostics)
@@ -39,12 +44,12 @@ def build_api(path: Path) -> tuple[Api, list[Diagnostic]]:
     return api, diagnostics
 
 
-def build_api_to_compare(path: Path, *, strict: bool = False) -> tuple[Api, list[Diagnostic]]:
-    """load -> validate -> lower for `diff`: a spec that breaks OpenAPI's rules in ways lowering
+def build_api_to_compare(spec: LoadedSpec, *,
+                         strict: bool = False) -> tuple[Api, list[Diagnostic]]:
+    """validate -> lower for `diff`: a spec that breaks OpenAPI's rules in ways lowering
     copes with (a missing `responses` or `description`, an undeclared path parameter) is still
     compared, as oasdiff does, its errors returned as diagnostics to show. Raises SpecError when
     the spec cannot be read or lowered, or (`strict`) has any error."""
-    spec = load(path)
     diagnostics = validate(spec)
     errors = [d for d in diagnostics if d.level == "error"]
     if errors and strict:
@@ -58,6 +63,60 @@ def build_api_to_compare(path: Path, *, strict: bool = False) -> tuple[Api, list
             raise  # a valid spec that does not lower is our bug: exit 3
         raise SpecError(diagnostics) from None
     return api, diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """One OpenAPI document to build: a spec file, or one version of a TypeSpec project."""
+
+    label: str
+    spec: LoadedSpec
+    attribute: Callable[[Diagnostic], Diagnostic]  # places a stage's diagnostic at the source
+    locate: Callable[[str], tuple[str, int | None]]  # diff's locator
+
+
+def _inputs(argument: str, version: str | None = None, *,
+            every_version: bool = True) -> list[_Input]:
+    """A spec file -> [it]; a TypeSpec project (`main.tsp`, `main.tsp@VERSION`) -> each
+    version, or the one named (`every_version=False`: the newest when none is named)."""
+    from generator import diff, typespec  # TypeSpec input only: Node is not needed otherwise
+
+    path, named = typespec.split_version(argument)
+    if named and version and named != version:
+        raise typespec.ToolchainError(path, "T010", f"two versions named: {named!r} and "
+                                      f"{version!r}")
+    version = named or version
+    if not typespec.is_typespec(Path(path)):
+        if version:
+            raise typespec.ToolchainError(path, "T010", "a version can only be named for a "
+                                          "TypeSpec project (.tsp)")
+        spec = load(path)
+        return [_Input(str(path), spec, lambda d: d, diff.locator(spec))]
+    project = typespec.compile_project(Path(path))
+    _report(project.warnings)
+    chosen = (project.versions if every_version and version is None
+              else (project.select(version),))
+    return [_Input(v.label, v.spec, v.attribute, v.locate) for v in chosen]
+
+
+def _build_each(given: str) -> tuple[list[tuple[_Input, Api]], bool]:
+    """Build every document of a spec argument, printing its diagnostics at their source:
+    the APIs built, and whether all of them were."""
+    try:
+        inputs = _inputs(given)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return [], False
+    built = []
+    for source in inputs:
+        try:
+            api, warnings = build_spec(source.spec)
+        except SpecError as exc:
+            _report([source.attribute(d) for d in exc.diagnostics])
+            continue
+        _report([source.attribute(d) for d in warnings])
+        built.append((source, api))
+    return built, len(built) == len(inputs)
 
 
 def _spec_files(given: Sequence[str] | None) -> list[Path]:
@@ -81,27 +140,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_BAD_SPEC
     files: dict[str, str] = {}
     failed = False
-    owners: dict[str, Path] = {}
-    for path in specs:
-        try:
-            api, warnings = build_api(path)
-        except SpecError as exc:
-            _report(exc.diagnostics)
-            failed = True
-            continue
-        _report(warnings)
-        if api.package in owners:
-            print(f"error: {path} and {owners[api.package]} both generate package "
-                  f"{api.package!r}", file=sys.stderr)
-            failed = True
-            continue
-        owners[api.package] = path
-        try:
-            files.update(render(api))
-        except RuntimeError as exc:  # generated code that does not parse: our bug, not the spec's
-            print(f"internal error: {path}: {exc}\nnothing was written; please report this "
-                  "with the spec", file=sys.stderr)
-            return EXIT_INTERNAL
+    owners: dict[str, str] = {}
+    for given in specs:
+        built, ok = _build_each(str(given))
+        failed = failed or not ok
+        for source, api in built:
+            if api.package in owners:
+                print(f"error: {source.label} and {owners[api.package]} both generate package "
+                      f"{api.package!r}", file=sys.stderr)
+                failed = True
+                continue
+            owners[api.package] = source.label
+            try:
+                files.update(render(api))
+            except RuntimeError as exc:  # generated code that does not parse: our bug
+                print(f"internal error: {source.label}: {exc}\nnothing was written; please "
+                      "report this with the spec", file=sys.stderr)
+                return EXIT_INTERNAL
     if failed:
         print("nothing was written: fix the problems above first", file=sys.stderr)
         return EXIT_BAD_SPEC
@@ -134,15 +189,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
-    for path in _spec_files(args.spec):
-        try:
-            _api, warnings = build_api(path)
-        except SpecError as exc:
-            _report(exc.diagnostics)
+    for given in _spec_files(args.spec):
+        built, ok = _build_each(str(given))
+        if not ok:
             status = EXIT_BAD_SPEC
-            continue
-        _report(warnings)
-        print(f"{path}: valid")
+        for source, _api in built:
+            print(f"{source.label}: valid")
     return status
 
 
@@ -153,19 +205,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     apis = []
     failed = False
-    for path in (Path(args.old), Path(args.new)):
+    for given, version in ((args.old, args.old_version), (args.new, args.new_version)):
         try:
-            api, diagnostics = build_api_to_compare(path, strict=args.strict)
+            (source,) = _inputs(given, version, every_version=False)
         except SpecError as exc:
             _report(exc.diagnostics)
             failed = True
             continue
-        errors = [d for d in diagnostics if d.level == "error"]
+        try:
+            api, diagnostics = build_api_to_compare(source.spec, strict=args.strict)
+        except SpecError as exc:
+            _report([source.attribute(d) for d in exc.diagnostics])
+            failed = True
+            continue
+        errors = [source.attribute(d) for d in diagnostics if d.level == "error"]
         if errors:
             _report(errors)
-            print(f"{path}: {len(errors)} error(s) above; compared as far as it could be read "
-                  "(--strict refuses it)", file=sys.stderr)
-        apis.append((api, diff.locator(load(path))))
+            print(f"{source.label}: {len(errors)} error(s) above; compared as far as it could "
+                  "be read (--strict refuses it)", file=sys.stderr)
+        apis.append((api, source.locate))
     if failed:
         return EXIT_BAD_SPEC
     (old, locate_old), (new, locate_new) = apis
@@ -221,7 +279,9 @@ def parser() -> argparse.ArgumentParser:
                     "exceptions and an ASGI server stub. Nothing is written unless every spec "
                     "is valid; each package directory is replaced atomically.")
     generate.add_argument("--spec", action="append", metavar="FILE",
-                          help="a spec file (repeatable); default: every spec in spec/")
+                          help="a spec file (repeatable), or a TypeSpec project (main.tsp: a "
+                               "package per version; main.tsp@VERSION: that one); default: "
+                               "every spec in spec/")
     generate.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
                           help="output directory (default: generated)")
     generate.add_argument("--check", action="store_true",
@@ -241,8 +301,15 @@ def parser() -> argparse.ArgumentParser:
                     "parameters, bodies, schemas, responses and security, classified as breaking "
                     "or not for clients and for servers (rules: README.md, 'Spec diffs'), and "
                     "the public names of the generated packages that change.")
-    compare.add_argument("old", metavar="OLD", help="the old spec file")
-    compare.add_argument("new", metavar="NEW", help="the new spec file")
+    compare.add_argument("old", metavar="OLD",
+                         help="the old spec file, or a TypeSpec project: main.tsp or "
+                              "main.tsp@VERSION")
+    compare.add_argument("new", metavar="NEW", help="the new spec, as OLD")
+    compare.add_argument("--old-version", metavar="VERSION",
+                         help="the version of a TypeSpec OLD to compare (its value, e.g. "
+                              "2024-05-01-preview, or its enum member); default: the newest")
+    compare.add_argument("--new-version", metavar="VERSION",
+                         help="the version of a TypeSpec NEW, as --old-version")
     compare.add_argument("--format", choices=("markdown", "json", "github", "junit"),
                          default="markdown",
                          help="output format: markdown (default), json, github (GitHub Actions "

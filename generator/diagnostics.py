@@ -16,13 +16,17 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
 
-    def format(self) -> str:
+    def where(self) -> str:
+        """`file:line:column`, as far as they are known."""
         where = self.file
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where} #{self.pointer}: {self.code} {self.message}"
+        return where
+
+    def format(self) -> str:
+        return f"{self.where()} #{self.pointer}: {self.code} {self.message}"
 
 
 class SpecError(Exception):
