@@ -1019,12 +1019,19 @@ ASSERTION_KEYWORDS = (
 )
 
 
+# Keywords whose subschema applies to each item, property or name: an empty schema ({} or
+# true, as TypeSpec's `...Record<unknown>` emits) accepts everything, so asserts nothing.
+_NO_ASSERTION_WHEN_EMPTY = frozenset({"unevaluatedItems", "unevaluatedProperties",
+                                      "propertyNames", "contentSchema"})
+
+
 def _assertions(schema: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(schema, dict):
         return ()
     return tuple(sorted((k, json.dumps(schema[k], sort_keys=True, ensure_ascii=False,
                                        separators=(",", ":")))
-                        for k in ASSERTION_KEYWORDS if k in schema))
+                        for k in ASSERTION_KEYWORDS if k in schema
+                        and not (k in _NO_ASSERTION_WHEN_EMPTY and (schema[k] is True or schema[k] == {}))))
 
 
 def _json(value: Any) -> str:
