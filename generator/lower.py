@@ -1030,8 +1030,12 @@ def _assertions(schema: Any) -> tuple[tuple[str, str], ...]:
         return ()
     return tuple(sorted((k, json.dumps(schema[k], sort_keys=True, ensure_ascii=False,
                                        separators=(",", ":")))
-                        for k in ASSERTION_KEYWORDS if k in schema
-                        and not (k in _NO_ASSERTION_WHEN_EMPTY and (schema[k] is True or schema[k] == {}))))
+                        for k in ASSERTION_KEYWORDS
+                        if k in schema and not _asserts_nothing(k, schema[k])))
+
+
+def _asserts_nothing(keyword: str, value: Any) -> bool:
+    return keyword in _NO_ASSERTION_WHEN_EMPTY and (value is True or value == {})
 
 
 def _json(value: Any) -> str:

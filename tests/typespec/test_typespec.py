@@ -102,7 +102,7 @@ def test_the_example_compiles_to_one_openapi_31_document_per_version() -> None:
 def test_generate_gives_one_package_per_version_headed_with_the_tsp_source(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    code, stdout, err = cli(capsys, "generate", "--spec", str(EXAMPLE), "--out", str(out))
+    code, _out, err = cli(capsys, "generate", "--spec", str(EXAMPLE), "--out", str(out))
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == list(PACKAGES)
     sha256 = hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
@@ -154,7 +154,7 @@ def test_an_unversioned_project_outside_the_repository_gives_one_package(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main_file = project(tmp_path, TINY)
     out = tmp_path / "out"
-    code, stdout, err = cli(capsys, "generate", "--spec", str(main_file.parent), "--out", str(out))
+    code, _out, err = cli(capsys, "generate", "--spec", str(main_file.parent), "--out", str(out))
     assert code == 0, err
     assert [p.name for p in out.iterdir()] == ["tiny_0_0_0"]
     assert "api/main.tsp" in (out / "tiny_0_0_0" / "models.py").read_text().splitlines()[0]
@@ -274,14 +274,16 @@ model Thing {
     assert code == 2
     other = next(i for i, line in enumerate(lines, 1) if "op other" in line)
     column = lines[other - 1].index("other(") + 1
-    assert f"error: {main_file}:{other}:{column} #/paths/~1other/post/operationId: E110 duplicate " \
-           f"operationId 'create' (first used at #/paths/~1things/post/operationId) (in the " \
-           f"OpenAPI emitted for version 2 of {main_file})" in err.splitlines()
-    assert f"{main_file}@1: valid" in _out
+    expected = (f"error: {main_file}:{other}:{column} #/paths/~1other/post/operationId: E110 "
+                "duplicate operationId 'create' (first used at #/paths/~1things/post/operationId) "
+                f"(in the OpenAPI emitted for version 2 of {main_file})")
+    assert expected in err.splitlines()
+    assert f"{main_file}@1: valid" in _out  # the version without the problem
     # A warning on a property, at the property's line.
-    main_file.write_text(versioned.replace('@post @operationId("create") op other', "@post op other"),
-                         encoding="utf-8")
-    code, stdout, err = cli(capsys, "validate", str(main_file))
+    main_file.write_text(
+        versioned.replace('@post @operationId("create") op other', "@post op other"),
+        encoding="utf-8")
+    code, _out, err = cli(capsys, "validate", str(main_file))
     assert code == 0, err
     label = next(i for i, line in enumerate(lines, 1) if "label?: string;" in line)
     column = lines[label - 1].index("label?") + 1
@@ -290,7 +292,8 @@ model Thing {
                      r"OpenAPI emitted for version 2 of ", err), err
 
 
-def _run_without(tmp_path: Path, keep: tuple[str, ...], *args: str) -> subprocess.CompletedProcess[str]:
+def _run_without(tmp_path: Path, keep: tuple[str, ...],
+                 *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a process whose PATH holds only the named programs."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
