@@ -1,7 +1,8 @@
 """The benchmark: the generator, the generated client and the generated server, each side by
 side with what users would pick instead. `make bench` runs it in .bench-venv.
 
-    python bench/run.py [--runs 5] [--only generation,client,server] [--write-readme]
+    python bench/run.py [--runs 5] [--only generation,typespec,client,decoding,server]
+                        [--write-readme]
 
 Every figure is a median over interleaved runs (the machine is shared and noisy: ratios
 hold where absolute times drift). Every target is printed with its ratio as MET or NOT MET.
@@ -148,6 +149,88 @@ def generation(runs: int) -> None:
         t = median([c[0] for c in checks])
         target(f"{label}: `generate --check` <= 0.25 s", t <= 0.25,
                f"{t:.3f} s (exit {checks[-1][2]})")
+
+
+# ---- TypeSpec input --------------------------------------------------------------------------
+
+
+def typespec_generation(runs: int) -> None:
+    """Issue 17: compile + generate of the TypeSpec example (both versions) beside OpenAPI-only
+    generation of the same API (the two documents the compiler emits, written as JSON files)."""
+    from generator import typespec
+
+    say("## TypeSpec input (whole process, median of "
+        f"{runs} interleaved runs; examples/typespec/main.tsp, 2 versions)")
+    example = ROOT / "examples" / "typespec" / "main.tsp"
+    try:
+        typespec.ensure_toolchain(str(example))  # npm ci if needed: not in any timed run
+    except typespec.ToolchainError as exc:
+        say()
+        say(f"skipped: {exc.diagnostics[0].format()}")
+        return
+    project = typespec.compile_project(example)
+    emitted = OUT / "typespec"
+    shutil.rmtree(emitted, ignore_errors=True)
+    emitted.mkdir(parents=True)
+    documents = []
+    for version in project.versions:
+        document = emitted / f"{version.name}.json"
+        document.write_text(json.dumps(version.spec.root.data, indent=2), "utf-8")
+        documents.append(document)
+    work = OUT / "gen-typespec"
+    shutil.rmtree(work, ignore_errors=True)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    commands = {
+        "TypeSpec: compile + generate": [
+            PY, "-m", "generator", "generate", "--spec", str(example.relative_to(ROOT)),
+            "--out", str(work / "tsp")],
+        "OpenAPI only (the emitted documents)": [
+            PY, "-m", "generator", "generate", *(a for d in documents for a in ("--spec", str(d))),
+            "--out", str(work / "openapi")],
+        "TypeSpec: compile only (node typespec_compile.mjs)": [
+            "node", str(typespec.COMPILE_SCRIPT), str(example)],
+    }
+    results: dict[str, list[tuple[float, int, int, str]]] = {}
+    inner: list[tuple[float, float, float]] = []
+    for round_ in range(runs):
+        names = list(commands)
+        names = names[round_ % len(names):] + names[:round_ % len(names)]
+        for name in names:
+            results.setdefault(name, []).append(measure(commands[name], ROOT, env))
+        typespec._compiled.clear()  # in this process too: the compiler's own clock
+        again = typespec.compile_project(example)
+        inner.append((again.timings["compile_ms"], again.timings["emit_ms"], again.seconds))
+    say()
+    say("| run | median s | peak MB | exit |")
+    say("|---|---:|---:|---|")
+    medians = {}
+    for name, rows in results.items():
+        medians[name] = median([r[0] for r in rows])
+        ok = all(r[2] == 0 for r in rows)
+        mb = median([r[1] / 1024 for r in rows])
+        say(f"| {name} | {medians[name]:.2f} | {mb:.0f} | "
+            f"{'0' if ok else f'{rows[-1][2]}: {rows[-1][3]}'} |")
+    say()
+    compile_ms = median([i[0] for i in inner])
+    emit_ms = median([i[1] for i in inner])
+    node_s = median([i[2] for i in inner])
+    say(f"Inside Node (compiler {project.compiler}): compile {compile_ms / 1000:.2f} s, "
+        f"OpenAPI emit of {len(project.versions)} versions {emit_ms / 1000:.2f} s; the Node "
+        f"process with its start-up {node_s:.2f} s.")
+
+    def sources_blanked(root: Path) -> dict[str, str]:
+        """Every generated file, its source file name and hash blanked (they differ by route)."""
+        blank = re.compile(r"typespec/(main\.tsp|[0-9a-z-]+\.json)|sha256:[0-9a-f]{64}")
+        return {str(f.relative_to(root)): blank.sub("<source>", f.read_text("utf-8"))
+                for f in sorted(root.rglob("*.py"))}
+
+    same = sources_blanked(work / "tsp") == sources_blanked(work / "openapi")
+    say(f"Both routes give the same packages, but for the source named in the headers: {same}.")
+    tsp, openapi = medians["TypeSpec: compile + generate"], medians[
+        "OpenAPI only (the emitted documents)"]
+    target("TypeSpec example: compile + generate of 2 versions <= 5 s", tsp <= 5.0,
+           f"{tsp:.2f} s; OpenAPI-only {openapi:.2f} s, so compiling costs {tsp - openapi:.2f} s "
+           f"({tsp / openapi:.1f}x)")
 
 
 # ---- generated client ----------------------------------------------------------------------
@@ -475,7 +558,7 @@ def decoding(runs: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="generation,client,decoding,server")
+    parser.add_argument("--only", default="generation,typespec,client,decoding,server")
     parser.add_argument("--requests", type=int, default=10000,
                         help="requests per server round (at ~8,000 req/s, 3,000 last 0.4 s)")
     parser.add_argument("--write-readme", action="store_true")
@@ -485,6 +568,7 @@ def main(argv: list[str]) -> int:
     say(f"Machine: {machine()}")
     sections: dict[str, Callable[[], None]] = {
         "generation": lambda: generation(args.runs),
+        "typespec": lambda: typespec_generation(args.runs),
         "client": lambda: client(args.runs),
         "server": lambda: server(args.runs, args.requests),
         "decoding": lambda: decoding(args.runs),

@@ -357,3 +357,18 @@ def test_split_version_only_splits_typespec_paths() -> None:
     assert typespec.split_version(f"{EXAMPLE.parent}@v1") == (str(EXAMPLE.parent), "v1")
     assert typespec.split_version("spec/a@b.yaml") == ("spec/a@b.yaml", None)
     assert typespec.split_version(str(EXAMPLE)) == (str(EXAMPLE), None)
+
+
+@needs_node
+def test_the_bench_section_measures_both_routes_and_finds_the_same_packages() -> None:
+    """`make bench`'s TypeSpec section, one round (its timings are not asserted here)."""
+    done = subprocess.run([sys.executable, "bench/run.py", "--only", "typespec", "--runs", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    for row in ("| TypeSpec: compile + generate |", "| OpenAPI only (the emitted documents) |",
+                "| TypeSpec: compile only (node typespec_compile.mjs) |"):
+        assert re.search(rf"^{re.escape(row)} [0-9.]+ \| \d+ \| 0 \|$", done.stdout, re.MULTILINE), \
+            done.stdout
+    assert "Inside Node (compiler 1.9.0): compile " in done.stdout
+    assert "but for the source named in the headers: True." in done.stdout
+    assert "TypeSpec example: compile + generate of 2 versions <= 5 s" in done.stdout
