@@ -1,6 +1,8 @@
 """The ASGI apps the benchmark serves with uvicorn (run from bench/ with `--app-dir bench`).
 
-    generated_app  the generated server (create_app) around a trivial service
+    generated_app  the generated server (create_app) around a trivial service, every check on
+    generated_unchecked_app  the same with check_results=False (what the result check costs)
+    floor_app      the floor: a bare ASGI app answering the generated app's bytes, no work
     fastapi_app    a FastAPI app doing the same checks with the same status codes and error
                    bodies: api-key or Bearer, api-version (missing, unsupported), media type,
                    size, body validation with field paths (int32 range), the
@@ -31,7 +33,7 @@ API_KEY = "bench-key"
 VECTOR = [round(0.001 * i - 0.5, 6) for i in range(4096)]
 
 
-def _generated() -> Any:
+def _generated(check_results: bool = True) -> Any:
     import importlib
 
     m = importlib.import_module(PACKAGE)
@@ -49,7 +51,7 @@ def _generated() -> Any:
         async def get_image_embeddings(self, body: Any, context: Any) -> Any:
             raise NotImplementedError
 
-    return m.create_app(Service(), api_keys=[API_KEY])
+    return m.create_app(Service(), api_keys=[API_KEY], check_results=check_results)
 
 
 def _fastapi() -> Any:
@@ -242,8 +244,46 @@ def _canned() -> Any:
     return app
 
 
+def floor_body() -> bytes:
+    """What the generated app answers to bench/load.py's request (4 inputs, 16 dimensions)."""
+    return json.dumps({
+        "id": "bench", "object": "list", "model": "bench",
+        "data": [{"index": i, "object": "embedding", "embedding": VECTOR[:16]} for i in range(4)],
+        "usage": {"prompt_tokens": 4, "total_tokens": 4}}, separators=(",", ":")).encode()
+
+
+def _floor() -> Any:
+    """The floor: a bare ASGI app that reads the body and answers the same bytes as the
+    generated app, with the same headers, doing no work. No app under the same server can be
+    faster; the generated app's figure is given as a fraction of it."""
+    import uuid
+
+    payload = floor_body()
+    length = str(len(payload)).encode()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", length),
+            (b"x-request-id", str(uuid.uuid4()).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+    return app
+
+
 def __getattr__(name: str) -> Any:  # built on first use: each server process needs one only
-    factories = {"generated_app": _generated, "fastapi_app": _fastapi, "canned_app": _canned}
+    factories = {"generated_app": _generated, "fastapi_app": _fastapi, "canned_app": _canned,
+                 "floor_app": _floor,
+                 "generated_unchecked_app": lambda: _generated(check_results=False)}
     if name in factories:
         value = factories[name]()
         globals()[name] = value
