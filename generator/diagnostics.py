@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +27,16 @@ class Diagnostic:
         return where
 
     def format(self) -> str:
-        return f"{self.where()} #{self.pointer}: {self.code} {self.message}"
+        return f"{self.where()} #{_one_line(self.pointer)}: {self.code} {_one_line(self.message)}"
+
+
+# Line breaks and other control characters, written as escapes so that a diagnostic stays on
+# one line whatever names the spec uses (a property named "\n", say).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class SpecError(Exception):

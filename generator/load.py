@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +27,21 @@ from generator.diagnostics import (
     unescape_token,
 )
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _MemoLoader(_Loader):  # type: ignore[misc]
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """YAML 1.1 with JSON's numbers: `1e0` and `7e-1` are numbers in JSON (and YAML 1.2),
+    but strings to a YAML 1.1 resolver, which wants a dot in a float."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)$"),
+    list("-+0123456789."))
+
+
+class _MemoLoader(_Loader):
     """_Loader that resolves each distinct plain scalar's tag once per document.
 
     Performance: the resolver runs its regular expressions for every scalar (67,000 in a
@@ -282,18 +294,18 @@ def _read_document(path: Path, label: str) -> Document:
                 raise SpecError(builder.diagnostics)
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        if path.suffix.lower() == ".json":
-            data = _json_fallback(text, label)  # JSON that YAML 1.1 rejects (tabs, say)
-            node = None  # no positions
-        else:
-            problem = exc.problem or exc.context or "invalid syntax"
-            raise _fail(label, "E003", f"not valid YAML or JSON: {problem}", line, column) from None
     except yaml.YAMLError as exc:
-        raise _fail(label, "E003", f"not valid YAML or JSON: {exc}") from None
+        if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+            # JSON that YAML 1.1 rejects: characters it does not print (U+FFFE, controls),
+            # surrogate pairs written as escapes (an emoji), tabs. JSON's own parser reads the
+            # data; positions come from YAML reading a copy with those characters masked.
+            data = _json_fallback(text, label)
+            node = _masked_json_node(text)
+        else:
+            line, column = _yaml_error_place(exc, text)
+            problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or (
+                getattr(exc, "reason", None) or "invalid syntax")
+            raise _fail(label, "E003", f"not valid YAML or JSON: {problem}", line, column) from None
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -304,14 +316,148 @@ def _read_document(path: Path, label: str) -> Document:
                     sha256=hashlib.sha256(raw).hexdigest())
 
 
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset, within the text."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _yaml_error_place(exc: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:
+    """Where a YAML error is, never past the end of the text (a truncated file ends there)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if mark.line + 1 > last_line:
+            return _line_column(text, len(text.rstrip("\n")))
+        return mark.line + 1, mark.column + 1
+    position = getattr(exc, "position", None)  # a reader error: a character offset
+    if isinstance(position, int):
+        return _line_column(text, position)
+    return None, None
+
+
+# What YAML refuses in a JSON text (and JSON accepts): characters outside YAML's printable
+# set, and surrogates written as escapes (a pair is one character in JSON).
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONG_INTEGER = re.compile(r"[0-9]{4300,}")
+
+
 def _json_fallback(text: str, label: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(label, "E003", f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        line, column = _line_column(text, _too_deep_offset(text))
+        raise _fail(label, "E009", f"the document nests deeper than {MAX_DEPTH} levels here; "
+                    "the generator reads no deeper", line, column) from None
+    except ValueError as exc:  # an integer too long for int()
+        found = _LONG_INTEGER.search(text)
+        line, column = _line_column(text, found.start()) if found else (None, None)
+        raise _fail(label, "E008", f"not a usable number: {exc}"[:200], line, column) from None
+    problem = _first_unusable(data)
+    if problem is not None:
+        pointer, message = problem
+        place = _masked_json_node(text)
+        found = _Positions(place).get(pointer) if place is not None else None
+        line, column = found if found else (None, None)
+        if message.startswith("a string holds") and found is None:
+            escape = _lone_surrogate_escape(text)
+            if escape is not None:
+                line, column = _line_column(text, escape)
+        raise _fail(label, "E011" if message.startswith("a string") else "E009", message,
+                    line, column, pointer)
+    return data
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_offset(text: str) -> int:
+    """The offset of the first bracket of a JSON text nested deeper than MAX_DEPTH."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return 0
+
+
+def _first_unusable(data: Any) -> tuple[str, str] | None:
+    """(pointer, problem) of the first string that is not Unicode text (a lone surrogate) or
+    of the first value nested deeper than MAX_DEPTH."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, pointer, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return pointer, (f"the document nests deeper than {MAX_DEPTH} levels here; the "
+                             "generator reads no deeper")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    return pointer, "a string holds a lone surrogate: not Unicode text"
+                stack.append((item, join_pointer(pointer, key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, join_pointer(pointer, i), depth + 1)
+                         for i, item in enumerate(value))
+        elif isinstance(value, str) and _has_surrogate(value):
+            return pointer, "a string holds a lone surrogate: not Unicode text"
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _lone_surrogate_escape(text: str) -> int | None:
+    """The offset of the first surrogate escape that is not half of a pair."""
+    matches = list(_SURROGATE_ESCAPE.finditer(text))
+    for index, match in enumerate(matches):
+        high = match.group()[2].lower() == "d" and match.group()[3].lower() in "89ab"
+        follower = matches[index + 1] if index + 1 < len(matches) else None
+        paired = high and follower is not None and follower.start() == match.end() and (
+            follower.group()[3].lower() in "cdef")
+        previous = matches[index - 1] if index else None
+        closes = (not high and previous is not None and previous.end() == match.start()
+                  and previous.group()[3].lower() in "89ab")
+        if not paired and not closes:
+            return match.start()
+    return None
+
+
+def _masked_json_node(text: str) -> yaml.Node | None:
+    """The YAML node tree of a JSON text whose characters YAML refuses are masked, with the
+    same lengths (so lines and columns stay true); None when YAML still cannot read it."""
+    masked = _UNPRINTABLE.sub("?", text)
+    masked = _SURROGATE_ESCAPE.sub(lambda m: "\\u003f", masked)
+    masked = masked.replace("\t", " ")
+    loader = _new_loader(masked)
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
 
 
 _ANOMALY: Any = object()
+# Deeper documents are refused where they pass this depth: the stages after loading walk
+# documents recursively, and the deepest of 33 public specs nests 31 levels.
+MAX_DEPTH = 100
+_INT_TAG = "tag:yaml.org,2002:int"
+_JSON_SCALAR_TAGS = frozenset({_STR_TAG, _TIMESTAMP_TAG, _INT_TAG,
+                               "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                               "tag:yaml.org,2002:null"})
 
 
 def _build_fast(root: yaml.Node, loader: Any) -> Any:
@@ -331,9 +477,13 @@ def _build_fast(root: yaml.Node, loader: Any) -> Any:
             tag = node.tag
             if tag == _STR_TAG or tag == _TIMESTAMP_TAG:
                 return node.value  # what the str constructor returns; dates stay text
+            if tag not in _JSON_SCALAR_TAGS or (tag == _INT_TAG and len(node.value) > 4000):
+                raise _Anomaly  # !!binary and the like, or an integer too long for int()
             return construct(node, deep=True)
         ident = id(node)
         if ident in on_path:
+            raise _Anomaly
+        if len(on_path) >= MAX_DEPTH:
             raise _Anomaly
         on_path.add(ident)
         if isinstance(node, sequence_node):
@@ -486,9 +636,22 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _TIMESTAMP_TAG:
                 return node.value  # dates stay text, as in JSON
+            if node.tag not in _JSON_SCALAR_TAGS:
+                self._problem(node, pointer, "E008", f"a YAML {node.tag.rsplit(':', 1)[-1]!r} "
+                              "value is not JSON data (a spec holds only what JSON can)")
+                return None
+            if node.tag == _INT_TAG and len(node.value) > 4000:
+                self._problem(node, pointer, "E008", f"an integer of {len(node.value)} digits "
+                              "is not usable (at most 4,000)")
+                return None
             return loader.construct_object(node, deep=True)
         if id(node) in self._on_path:
             self._problem(node, pointer, "E005", "recursive YAML alias")
+            return None
+        if len(self._on_path) >= MAX_DEPTH:
+            if not any(d.code == "E009" for d in self.diagnostics):
+                self._problem(node, pointer, "E009", f"the document nests deeper than "
+                              f"{MAX_DEPTH} levels here; the generator reads no deeper")
             return None
         self._on_path.add(id(node))
         try:

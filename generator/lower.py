@@ -809,7 +809,7 @@ class _Lowerer:
 
     def _request_body(self, resolved: Resolved, hint: str) -> ir.RequestBody | None:
         value = resolved.value
-        for media_type, media in (value.get("content") or {}).items():
+        for media_type, media in _mapping(value.get("content")).items():
             if is_json_media_type(media_type) and isinstance(media, dict):
                 media_pointer = join_pointer(resolved.pointer, "content", media_type)
                 return ir.RequestBody(
@@ -825,7 +825,7 @@ class _Lowerer:
     def _responses(self, op: dict[str, Any], root: Document, pointer: str,
                    hint: str) -> tuple[ir.Response, ...]:
         result = []
-        for status, raw in (op.get("responses") or {}).items():
+        for status, raw in _mapping(op.get("responses")).items():
             resolved = self._deref(raw, root, join_pointer(pointer, "responses", status))
             if resolved is None or not isinstance(resolved.value, dict):
                 continue
@@ -835,13 +835,13 @@ class _Lowerer:
             if "schema" in value:  # Swagger 2.0
                 body_type = self._type(value["schema"], document, join_pointer(rpointer, "schema"),
                                        schema_hint)
-            for media_type, media in (value.get("content") or {}).items():
+            for media_type, media in _mapping(value.get("content")).items():
                 if is_json_media_type(media_type) and isinstance(media, dict):
                     body_type = self._type(media.get("schema"), document, join_pointer(
                         rpointer, "content", media_type, "schema"), schema_hint)
                     break
             headers = []
-            for name, header in (value.get("headers") or {}).items():
+            for name, header in _mapping(value.get("headers")).items():
                 hpointer = join_pointer(rpointer, "headers", name)
                 hresolved = self._deref(header, document, hpointer)
                 if hresolved is None or not isinstance(hresolved.value, dict):
@@ -1000,6 +1000,12 @@ def _direct_names(t: ir.TypeRef) -> list[str]:
 def _type_list_has_null(schema: dict[str, Any]) -> bool:
     kind = schema.get("type")
     return isinstance(kind, list) and "null" in kind
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A value that should be a mapping (a file reached by $ref is not checked by the official
+    schema), or an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:

@@ -6,6 +6,7 @@ keywords, leading digits, punctuation and collisions are handled in exactly one 
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 import unicodedata
@@ -113,5 +114,14 @@ def definition_names(spec_names: list[str], reserved: set[str]) -> dict[str, str
     return result
 
 
+# A package name is a directory name (at most 255 bytes on common file systems), with a
+# prefix and suffix added while it is written: longer names end in a hash of the whole.
+MAX_MODULE_NAME = 100
+
+
 def module_name(text: str) -> str:
-    return snake_case(text)
+    name = snake_case(text)
+    if len(name) <= MAX_MODULE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return f"{name[:MAX_MODULE_NAME - 11].rstrip('_')}_{digest}"

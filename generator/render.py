@@ -249,7 +249,7 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "aliases": aliases,
         "model_names": python_sorted([m["class_name"] for m in models]
                                      + [e["class_name"] for e in enums]
-                                     + [a["name"] for a in aliases]),
+                                     + [a["name"] for a in aliases], imports=True),
         "operations": operations,
         "exceptions": exceptions,
         "status_exceptions": _status_exception_views(ctx),
@@ -329,6 +329,12 @@ def annotation_of(ctx: _Context, t: ir.TypeRef) -> str:
         return "_t.Any"
     if isinstance(t, (ir.NamedType, ir.UnionType, ir.LiteralType)):
         parts = list(dict.fromkeys(_annotation_parts(ctx, t)))
+        # Literal values become one Literal[...] (ruff's PYI030), where the first one was.
+        literals = [part for part in parts if part.startswith(_LITERAL)]
+        if literals:
+            merged = f"{_LITERAL}{', '.join(p[len(_LITERAL):-1] for p in literals)}]"
+            parts = [merged if part == literals[0] else part for part in parts
+                     if part == literals[0] or not part.startswith(_LITERAL)]
         if "None" in parts:  # None last reads best: `int | None`
             parts.remove("None")
             parts.append("None")
@@ -338,6 +344,9 @@ def annotation_of(ctx: _Context, t: ir.TypeRef) -> str:
     if isinstance(t, ir.MapType):
         return f"dict[str, {annotation_of(ctx, t.values)}]"
     raise TypeError(f"unknown IR type {t!r}")
+
+
+_LITERAL = "_t.Literal["
 
 
 def _annotation_parts(ctx: _Context, t: ir.TypeRef) -> list[str]:
@@ -350,9 +359,8 @@ def _annotation_parts(ctx: _Context, t: ir.TypeRef) -> list[str]:
         return [ctx.by_name[name].py_name for name in _polymorphic_names(ctx, target)]
     if isinstance(t, ir.UnionType):
         return [part for variant in t.variants for part in _annotation_parts(ctx, variant)]
-    if isinstance(t, ir.LiteralType):
-        values = [v for v in t.values if v is not None]
-        parts = [f"_t.Literal[{', '.join(literal(v) for v in values)}]"] if values else []
+    if isinstance(t, ir.LiteralType):  # one part per value: annotation_of joins them
+        parts = [f"{_LITERAL}{literal(v)}]" for v in t.values if v is not None]
         return parts + (["None"] if None in t.values else [])
     return [annotation_of(ctx, t)]
 

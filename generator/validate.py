@@ -211,6 +211,11 @@ def _references(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 yield spec.diagnostic(join_pointer(pointer, "$ref"), "E101",
                                       f"unresolved $ref {ref!r}", document=document)
                 continue
+            if not isinstance(resolved.value, (dict, bool)):
+                yield spec.diagnostic(join_pointer(pointer, "$ref"), "E105",
+                                      f"$ref {ref!r} points to {_kind(resolved.value)}, not to "
+                                      "an object", document=document)
+                continue
             try:
                 spec.deref({"$ref": ref}, document, pointer)
             except SpecError as exc:
@@ -220,23 +225,40 @@ def _references(spec: LoadedSpec) -> Iterator[Diagnostic]:
                                           "never reaches a definition", document=document)
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {str: "a string", list: "an array", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A value that should be a mapping, or an empty one: the official schema reports what
+    it is instead, and the other checks must not stumble on it."""
+    return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def iter_schema_objects(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """The top-level schema objects of an OpenAPI 3 document, by pointer."""
-    for name, schema in (data.get("components", {}).get("schemas") or {}).items():
+    for name, schema in _mapping(_mapping(data.get("components")).get("schemas")).items():
         yield join_pointer("/components/schemas", name), schema
-    for path, item in (data.get("paths") or {}).items():
+    for path, item in _mapping(data.get("paths")).items():
         if not isinstance(item, dict):
             continue
         for method, operation in item.items():
             if method not in HTTP_METHODS or not isinstance(operation, dict):
                 continue
             base = join_pointer("/paths", path, method)
-            for i, parameter in enumerate(operation.get("parameters") or []):
+            for i, parameter in enumerate(_sequence(operation.get("parameters"))):
                 if isinstance(parameter, dict) and "schema" in parameter:
                     yield join_pointer(base, "parameters", i, "schema"), parameter["schema"]
             body = operation.get("requestBody")
             if isinstance(body, dict):
-                for media, content in (body.get("content") or {}).items():
+                for media, content in _mapping(body.get("content")).items():
                     if isinstance(content, dict) and "schema" in content:
                         yield join_pointer(base, "requestBody", "content", media, "schema"), \
                             content["schema"]
@@ -632,7 +654,7 @@ class _FastSchema:
     def _k_patternProperties(self, value: Any, schema: Any) -> Any:
         if type(value) is not dict:
             return None
-        patterns = [(re.compile(p), self.node(sub)) for p, sub in value.items()]
+        patterns = [(_BoundedPattern(p), self.node(sub)) for p, sub in value.items()]
 
         def check(instance: Any) -> bool | None:
             if type(instance) is not dict:
@@ -742,11 +764,11 @@ class _FastSchema:
     def _k_pattern(self, value: Any, schema: Any) -> Any:
         if type(value) is not str:
             return None
-        compiled = re.compile(value)
+        re.compile(value)  # re.error for a pattern Python cannot read, as jsonschema raises
 
         def check(instance: Any) -> bool | None:
             if type(instance) is str:
-                return compiled.search(instance) is not None
+                return bounded_search(value, instance)
             return type(instance) in _SCALARS or type(instance) in (list, dict) or None
         return check, None
 
@@ -879,6 +901,74 @@ def _valid_branches_keys(nodes: list[_FastNode], instance: Any) -> set[str]:
 
 
 _MISSING_SCHEMA = object()
+
+
+# ---- pattern checks, bounded in time ----------------------------------------------------
+# A spec's `pattern` is applied to its examples. Python's re has no time limit, and a pattern
+# such as ^(a+)+$ backtracks for ever on the wrong text; the `regex` module (the same syntax
+# as re for these patterns) stops a search after PATTERN_SECONDS.
+
+PATTERN_SECONDS = 0.1
+
+
+class PatternTimeout(Exception):
+    """A pattern check took longer than PATTERN_SECONDS: the example is not checked."""
+
+
+def bounded_search(pattern: str, text: str) -> bool:
+    """Whether `pattern` matches somewhere in `text` (re.search's answer), within
+    PATTERN_SECONDS; raises PatternTimeout beyond."""
+    import regex
+
+    try:
+        return regex.search(pattern, text, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        raise PatternTimeout(pattern) from None
+
+
+def _regex_error() -> type[Exception]:
+    import regex
+
+    return regex.error  # type: ignore[no-any-return]
+
+
+class _BoundedPattern:
+    """What patternProperties needs of a compiled pattern, bounded in time."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: str) -> None:
+        re.compile(pattern)
+        self.pattern = pattern
+
+    def search(self, text: str) -> bool | None:
+        return True if bounded_search(self.pattern, text) else None
+
+
+def _pattern_keyword(validator: Any, pattern: Any, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError as Invalid
+
+    if validator.is_type(instance, "string") and not bounded_search(pattern, instance):
+        yield Invalid(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties_keyword(validator: Any, patterns: Any, instance: Any,
+                                schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for name, value in instance.items():
+            if bounded_search(pattern, name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+@functools.cache
+def _bounded_validator_class() -> Any:
+    """Draft 2020-12 with its pattern keywords bounded in time."""
+    import jsonschema
+
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {
+        "pattern": _pattern_keyword, "patternProperties": _pattern_properties_keyword})
 
 
 @functools.cache
@@ -1152,7 +1242,7 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
         examples: list[tuple[str, Any]] = []
         if "example" in media:
             examples.append((join_pointer(pointer, "example"), media["example"]))
-        for name, example in (media.get("examples") or {}).items():
+        for name, example in _mapping(media.get("examples")).items():
             resolved = _example_value(spec, root, join_pointer(pointer, "examples", name), example)
             if resolved is not None:
                 examples.append(resolved)
@@ -1162,9 +1252,8 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
             try:
                 if node is not None and _fast_true(node, value):
                     continue
-            except re.error:
+            except (re.error, PatternTimeout, RecursionError):
                 pass  # reported below, by the full check
-            import jsonschema
             from referencing import Registry, Resource
             from referencing.jsonschema import DRAFT202012
 
@@ -1175,15 +1264,26 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
                         document.path.as_uri(),
                         Resource.from_contents(document.data, default_specification=DRAFT202012))
             if validator is None:
-                validator = jsonschema.Draft202012Validator(
+                validator = _bounded_validator_class()(
                     {"$ref": root.path.as_uri() + "#" + join_pointer(pointer, "schema")},
                     registry=registry, format_checker=None)
             try:
                 errors = list(validator.iter_errors(value))
-            except re.error as exc:  # an ECMA-262 pattern (\p{L}, say) Python's re cannot read
+            except (re.error, _regex_error()) as exc:  # an ECMA-262 pattern (\p{L}, say)
                 yield spec.diagnostic(example_pointer, "W131",
                                       "example not checked: its schema has a pattern that "
                                       f"Python cannot compile ({exc})", level="warning")
+                continue
+            except PatternTimeout as exc:
+                yield spec.diagnostic(example_pointer, "W132",
+                                      f"example not checked: pattern {str(exc)[:100]!r} took "
+                                      f"longer than {PATTERN_SECONDS} s", level="warning")
+                continue
+            except RecursionError:
+                yield spec.diagnostic(example_pointer, "W133",
+                                      "example not checked: its schema nests (through "
+                                      "$ref) too deeply, or refers to itself without end",
+                                      level="warning")
                 continue
             for error in errors:
                 for leaf in _leaf_errors(error):
@@ -1204,7 +1304,7 @@ def _example_value(spec: LoadedSpec, root: Document, pointer: str,
 
 
 def _iter_media(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for path, item in (data.get("paths") or {}).items():
+    for path, item in _mapping(data.get("paths")).items():
         if not isinstance(item, dict):
             continue
         for method in HTTP_METHODS:
@@ -1215,11 +1315,11 @@ def _iter_media(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             body = operation.get("requestBody")
             if isinstance(body, dict):
                 yield from _json_media(body.get("content"), join_pointer(base, "requestBody"))
-            for status, response in (operation.get("responses") or {}).items():
+            for status, response in _mapping(operation.get("responses")).items():
                 if isinstance(response, dict):
                     yield from _json_media(response.get("content"),
                                            join_pointer(base, "responses", status))
-    for name, response in (data.get("components", {}).get("responses") or {}).items():
+    for name, response in _mapping(_mapping(data.get("components")).get("responses")).items():
         if isinstance(response, dict):
             yield from _json_media(response.get("content"),
                                    join_pointer("/components/responses", name))

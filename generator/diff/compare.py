@@ -53,6 +53,9 @@ class _Differ:
         self.pending: list[tuple[str, str]] = []
         self.emitting = False
         self.changes: list[Change] = []
+        # Type pairs being compared: a recursive alias (a union that holds a map of itself,
+        # say) is compared once, not until the recursion limit.
+        self.comparing: set[tuple[ir.TypeRef, ir.TypeRef]] = set()
 
     def run(self) -> tuple[Change, ...]:
         # Pass 1 finds which definition pairs are reached and in which directions, pass 2
@@ -254,6 +257,16 @@ class _Differ:
             self.pending.append((old_name, new_name))
 
     def _types(self, old_t: ir.TypeRef, new_t: ir.TypeRef, site: _Site) -> None:
+        pair = (old_t, new_t)
+        if pair in self.comparing:
+            return
+        self.comparing.add(pair)
+        try:
+            self._types_once(old_t, new_t, site)
+        finally:
+            self.comparing.discard(pair)
+
+    def _types_once(self, old_t: ir.TypeRef, new_t: ir.TypeRef, site: _Site) -> None:
         old_t, new_t = self._resolve(old_t, self.old_defs), self._resolve(new_t, self.new_defs)
         if isinstance(old_t, ir.UnionType) or isinstance(new_t, ir.UnionType):
             self._keywords(_union_keywords(old_t), _union_keywords(new_t), site)
