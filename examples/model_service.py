@@ -25,8 +25,8 @@ Concurrent requests share model calls through the runtime's DynamicBatcher (MAX_
 inputs per call, MAX_WAIT_MS for a batch to fill, MAX_QUEUE inputs waiting); a full queue
 answers 429 with Retry-After. BATCHING=0 runs one model call per request instead, to compare.
 
-Hand-written: it imports the generated package and the batcher, as an implementer's service
-would.
+Hand-written: it imports only the generated package (the batcher is part of its runtime), as
+an implementer's service would.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from model_inference_2024_05_01_preview import NotGiven, RequestContext, ServiceError, create_app
+from model_inference_2024_05_01_preview.batching import DynamicBatcher
 from model_inference_2024_05_01_preview.encoding import ENCODING_FORMATS, encode_embedding
 from model_inference_2024_05_01_preview.models import (
     EmbeddingItem,
@@ -47,8 +48,6 @@ from model_inference_2024_05_01_preview.models import (
     EmbeddingsUsage,
     ImageEmbeddingsOptions,
 )
-
-from generator.runtime.batching import BatcherClosed, DynamicBatcher, QueueFull
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_INPUTS = 2048
@@ -232,14 +231,8 @@ class ModelService:
         if self.batcher is None:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._single, encoder.embed, ids)
-        try:
-            return await self.batcher.submit(ids)
-        except QueueFull as full:
-            raise ServiceError(429, "TooManyRequests", f"The model is busy: {full}",
-                               retry_after=full.retry_after) from None
-        except BatcherClosed:
-            raise ServiceError(503, "ShuttingDown", "The server is shutting down.",
-                               retry_after=1) from None
+        # A full queue raises QueueFull, which the generated server answers as 429.
+        return await self.batcher.submit(ids)
 
     def _truncate_mode(self, context: RequestContext) -> str:
         asked = context.extra_body.get("truncate", self.truncate)

@@ -134,6 +134,20 @@ def test_429_is_too_many_requests_error_with_retry_after() -> None:
     assert response.headers["retry-after"] == "7"
 
 
+def test_a_full_batcher_queue_is_the_documented_429_with_retry_after() -> None:
+    from model_inference_2024_04_01_preview.batching import BatcherClosed, QueueFull
+
+    service = Recording()
+    service.fail = QueueFull("4096 inputs are waiting", retry_after=2.2)
+    response = call(service, body={"input": [{"image": IMAGE}]})
+    payload = assert_flat_error(response, 429, "TooManyRequests", "TooManyRequestsError")
+    assert response.headers["retry-after"] == "3"
+    assert "4096 inputs are waiting" in json.dumps(payload)
+    service.fail = BatcherClosed("closed")
+    response = call(service, body={"input": [{"image": IMAGE}]})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+
+
 def test_400_validation_is_the_default_shape_naming_every_path() -> None:
     response = call(Recording(), body={"input": [{"text": 3}, "x"], "dimensions": "many"})
     payload = assert_flat_error(response, 400, "InvalidRequestBody", "ContentFilterError")
