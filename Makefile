@@ -79,8 +79,11 @@ serve: $(STAMP)
 	  --factory examples.demo_service:serve_app
 
 # all-MiniLM-L6-v2 behind the generated 2024-05-01-preview server (examples/model_service.py).
+# One worker: the model and its batcher live in one process. Under granian, as `make serve`.
 serve-model: $(MODEL_STAMP)
-	PYTHONPATH=generated PORT=$(PORT) API_KEY=$(API_KEY) HF_HUB_OFFLINE=1 $(PY) examples/model_service.py
+	PYTHONPATH=generated:. API_KEY=$(API_KEY) HF_HUB_OFFLINE=1 $(VENV)/bin/granian --interface asgi \
+	  --host $(HOST) --port $(PORT) --workers 1 --http1-header-read-timeout 5000 \
+	  --factory examples.model_service:serve_app
 
 # Schemathesis from each spec against each generated server: FUZZ_EXAMPLES cases per operation.
 FUZZ_EXAMPLES ?= 500

@@ -32,12 +32,14 @@ an implementer's service would.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+import model_inference_2024_05_01_preview as package
 from model_inference_2024_05_01_preview import NotGiven, RequestContext, ServiceError, create_app
 from model_inference_2024_05_01_preview.batching import DynamicBatcher
 from model_inference_2024_05_01_preview.encoding import ENCODING_FORMATS, encode_embedding
@@ -272,7 +274,9 @@ def _encoding(body: EmbeddingsOptions) -> str:
 def build_app(service: ModelService | None = None, api_key: str | None = None,
               **options: Any) -> Any:
     """The generated app serving a ModelService configured from the environment (BATCHING,
-    MAX_BATCH_SIZE, MAX_WAIT_MS, MAX_QUEUE, TRUNCATE); `api_key` None reads API_KEY."""
+    MAX_BATCH_SIZE, MAX_WAIT_MS, MAX_QUEUE, TRUNCATE); `api_key` None reads API_KEY. The app
+    runs the service's startup() (the model loads) on the ASGI lifespan startup, and answers
+    /health/ready 503 until it has finished."""
     if service is None:
         env = os.environ
         service = ModelService(
@@ -283,43 +287,35 @@ def build_app(service: ModelService | None = None, api_key: str | None = None,
             truncate=env.get("TRUNCATE", "NONE").upper(),
         )
     key = api_key if api_key is not None else os.environ.get("API_KEY", "demo-key")
-    return with_lifespan(create_app(service, api_keys=[key], **options), service)
+    return create_app(service, api_keys=[key], **options)
 
 
-def with_lifespan(app: Any, service: ModelService) -> Any:
-    """The app, with the service's startup() and shutdown() run on ASGI lifespan events.
-
-    A bridge until the generated server calls these hooks itself (server operations issue);
-    it answers the lifespan scope so that the hooks run once."""
-
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            await app(scope, receive, send)
-            return
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await service.startup()
-                except Exception as exc:  # noqa: BLE001 - reported to the ASGI server
-                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await service.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    return wrapped
+def serve_app() -> Any:
+    """`make serve-model`'s app (a factory for granian): build_app(), with the server's access
+    log and errors on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    package_logger = logging.getLogger(package.__name__)
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.INFO if os.environ.get("ACCESS_LOG", "1") != "0"
+                            else logging.WARNING)
+    package_logger.propagate = False
+    return build_app()
 
 
 def main() -> None:
-    import uvicorn
+    """`python examples/model_service.py`: what `make serve-model` runs, from Python (granian,
+    one worker: the model and its batcher live in one process)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     port = int(os.environ.get("PORT", "8000"))
     print(f"{MODEL_NAME} on http://127.0.0.1:{port} (api-version 2024-05-01-preview); "
-          "loading the model...")
-    uvicorn.run(build_app(), host="127.0.0.1", port=port, lifespan="on")
+          "ready once the model has loaded (GET /health/ready)")
+    Granian("examples.model_service:serve_app", address="127.0.0.1", port=port,
+            interface=Interfaces.ASGI, factory=True,
+            http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ import array
 import asyncio
 import base64
 import hashlib
+import json
 import math
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -223,6 +225,42 @@ def test_a_full_queue_is_429_with_retry_after_in_the_documented_shape(server: Se
     assert refused.headers["x-ms-error-code"] == "TooManyRequests"
     assert set(refused.json()) == {"error"}
     assert refused.json()["error"]["code"] == "TooManyRequests"
+
+
+def test_a_gone_clients_inputs_leave_the_queue_and_never_reach_the_model(
+        server: Served) -> None:
+    server.model.gate.clear()
+    server.model.entered.clear()
+    assert server.service.batcher is not None
+    withdrawn = server.service.batcher.stats.withdrawn
+    host, port = server.url.removeprefix("http://").split(":")
+    body = json.dumps({"input": ["gone one", "gone two"]}).encode()
+    head = (f"POST /embeddings{QUERY} HTTP/1.1\r\nhost: {host}\r\napi-key: {KEY}\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n").encode()
+
+    async def scenario() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=server.url, headers=HEADERS, timeout=10) as client:
+            running = asyncio.create_task(
+                client.post("/embeddings" + QUERY, json={"input": ["stays"]}))
+            while not server.model.entered.is_set():
+                await asyncio.sleep(0.005)
+            with socket.create_connection((host, int(port)), timeout=5) as gone:
+                gone.sendall(head + body)
+                for _ in range(200):  # until its inputs wait in the queue
+                    if server.service.batcher.waiting == 2:  # type: ignore[union-attr]
+                        break
+                    await asyncio.sleep(0.01)
+                assert server.service.batcher.waiting == 2  # type: ignore[union-attr]
+            for _ in range(200):  # the server sees the disconnect and cancels the service call
+                if server.service.batcher.waiting == 0:  # type: ignore[union-attr]
+                    break
+                await asyncio.sleep(0.01)
+            server.model.gate.set()
+            return await running
+
+    assert asyncio.run(scenario()).status_code == 200
+    assert server.service.batcher.stats.withdrawn == withdrawn + 2
+    assert server.model.batches == [server.model.tokenize(["stays"])]
 
 
 def test_a_model_failure_is_a_500_for_its_batch_only_and_the_next_call_works(
