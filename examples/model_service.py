@@ -14,6 +14,8 @@ What it answers, on `POST /embeddings` (2024-05-01-preview):
 - every `encoding_format` (float, base64, int8, uint8, binary, ubinary), written by the
   generated package's own encoder;
 - `input_type` text, query or document (the model is symmetric: the same vector for each);
+- inputs as strings, or as token arrays in the model's own vocabulary (ids 0..30521; [CLS] and
+  [SEP] are added), where the generated package accepts them;
 - usage counts the tokens the model reads, from its own tokenizer ([CLS] and [SEP] included);
 - an input longer than the model's 256 tokens answers 422 `InputTooLong`, naming it, unless
   the request asks to cut it: `truncate` "END" (keep the start) or "START" (keep the end), as
@@ -69,6 +71,13 @@ class Encoder(Protocol):
         """Each text's token ids as the model reads them (special tokens included), uncut."""
         ...
 
+    def wrap(self, ids: list[int]) -> list[int]:
+        """Token ids given by a client (the model's vocabulary) as the model reads them."""
+        ...
+
+    #: Token ids are 0 <= id < vocab_size.
+    vocab_size: int
+
     def cut(self, ids: list[int], keep: str) -> list[int]:
         """`ids` cut to max_tokens, keeping the start ("END": the end is dropped) or the end."""
         ...
@@ -99,11 +108,15 @@ class MiniLM:
         self._cls = [self.tokenizer.cls_token_id]
         self._sep = [self.tokenizer.sep_token_id]
         self._pad = int(self.tokenizer.pad_token_id)
+        self.vocab_size = int(self.tokenizer.vocab_size)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False,
                                  verbose=False)
         return [list(ids) for ids in encoded["input_ids"]]
+
+    def wrap(self, ids: list[int]) -> list[int]:
+        return self._cls + ids + self._sep
 
     def cut(self, ids: list[int], keep: str) -> list[int]:
         room = self.max_tokens - 2
@@ -182,13 +195,13 @@ class ModelService:
         encoder = self.encoder
         if encoder is None:
             raise ServiceError(503, "ModelNotReady", "The model is still loading.", retry_after=5)
-        texts = list(body.input)
-        if not texts:
-            raise ServiceError(422, "InvalidInput", "input must hold at least one text",
+        inputs = _inputs(body.input)
+        if not inputs:
+            raise ServiceError(422, "InvalidInput", "input must hold at least one item",
                                target="input")
-        if len(texts) > MAX_INPUTS:
-            raise ServiceError(422, "InvalidInput", f"input holds more than {MAX_INPUTS} texts",
-                               target="input", value=len(texts))
+        if len(inputs) > MAX_INPUTS:
+            raise ServiceError(422, "InvalidInput", f"input holds more than {MAX_INPUTS} items",
+                               target="input", value=len(inputs))
         _check_input_type(body)
         dimensions = _given(body.dimensions)
         if dimensions is not None and dimensions != encoder.dimensions:
@@ -199,7 +212,7 @@ class ModelService:
                 target="dimensions", value=dimensions)
         encoding = _encoding(body)
         keep = self._truncate_mode(context)
-        ids = encoder.tokenize(texts)
+        ids = self._token_ids(encoder, inputs)
         for index, tokens in enumerate(ids):
             if len(tokens) > encoder.max_tokens:
                 if keep == "NONE":
@@ -236,6 +249,30 @@ class ModelService:
         # A full queue raises QueueFull, which the generated server answers as 429.
         return await self.batcher.submit(ids)
 
+    @staticmethod
+    def _token_ids(encoder: Encoder, inputs: list[str | list[int]]) -> list[list[int]]:
+        """Every input as the token ids the model reads: texts through its tokenizer (in one
+        call), token arrays checked against its vocabulary and given the special tokens."""
+        texts = [item for item in inputs if isinstance(item, str)]
+        tokenized = iter(encoder.tokenize(texts) if texts else [])
+        ids: list[list[int]] = []
+        for index, item in enumerate(inputs):
+            if isinstance(item, str):
+                ids.append(next(tokenized))
+                continue
+            for position, token in enumerate(item):
+                if not 0 <= token < encoder.vocab_size:
+                    raise ServiceError(
+                        422, "InvalidInput",
+                        f"input[{index}][{position}] is not a token of {encoder.name} "
+                        f"(0..{encoder.vocab_size - 1})",
+                        target=f"input[{index}][{position}]", value=token)
+            if not item:
+                raise ServiceError(422, "InvalidInput", f"input[{index}] holds no tokens",
+                                   target=f"input[{index}]")
+            ids.append(encoder.wrap(list(item)))
+        return ids
+
     def _truncate_mode(self, context: RequestContext) -> str:
         asked = context.extra_body.get("truncate", self.truncate)
         mode = asked.upper() if isinstance(asked, str) else asked
@@ -244,6 +281,18 @@ class ModelService:
                                f"truncate must be one of {', '.join(TRUNCATE_MODES)}",
                                target="truncate", value=str(asked)[:64])
         return str(mode)
+
+
+def _inputs(value: Any) -> list[str | list[int]]:
+    """The request's inputs, one item each: a single string, strings, one token array (ints),
+    or token arrays, as the reference page's prose allows (what a package generated from a
+    spec that says so hands over; today's string[] is the second case)."""
+    if isinstance(value, str):
+        return [value]
+    items = list(value)
+    if items and all(isinstance(item, int) for item in items):
+        return [items]
+    return items
 
 
 def _given(value: Any) -> Any:

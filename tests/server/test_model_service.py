@@ -35,6 +35,7 @@ class WordModel:
     name = "word-model"
     dimensions = 6
     max_tokens = 8
+    vocab_size = 100
 
     def __init__(self) -> None:
         self.batches: list[list[list[int]]] = []
@@ -45,6 +46,9 @@ class WordModel:
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         return [[1, *(10 + len(word) for word in text.split()), 2] for text in texts]
+
+    def wrap(self, ids: list[int]) -> list[int]:
+        return [1, *ids, 2]
 
     def cut(self, ids: list[int], keep: str) -> list[int]:
         body = ids[1:-1]
@@ -272,6 +276,46 @@ def test_a_model_failure_is_a_500_for_its_batch_only_and_the_next_call_works(
     assert "broke" not in failed.text
     server.model.fail = False
     assert server.post({"input": ["x"]}).status_code == 200
+
+
+def direct_call(served: Served, body: Any) -> Any:
+    """The service called as the server calls it, with a body the package would hand over."""
+    from model_inference_2024_05_01_preview import RequestContext
+    from model_inference_2024_05_01_preview.models import EmbeddingsOptions
+
+    context = RequestContext(operation_id="GetEmbeddings", request_id="r", api_version="v",
+                             headers={}, query={}, path_params={}, extra_parameters="error")
+
+    async def call() -> Any:
+        return await served.service.get_embeddings(EmbeddingsOptions(input=body), context)
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("one two", [[1, 13, 13, 2]]),  # a single string
+    ([5, 6, 7], [[1, 5, 6, 7, 2]]),  # one token array
+    ([[5], [6, 7], "ab"], [[1, 5, 2], [1, 6, 7, 2], [1, 12, 2]]),  # token arrays and a text
+])
+def test_a_string_and_token_arrays_are_inputs_too(given: Any, expected: list[list[int]]) -> None:
+    model = WordModel()
+    service = ModelService(lambda: model, max_wait=0)
+    asyncio.run(service.startup())
+    result = direct_call(Served("", model, service), given)
+    assert [item.embedding for item in result.data] == [vector(ids) for ids in expected]
+    assert result.usage.prompt_tokens == sum(len(ids) for ids in expected)
+
+
+@pytest.mark.parametrize(("given", "target"), [([[5, 100]], "input[0][1]"), ([[]], "input[0]"),
+                                               ([], "input"), ([-1], "input[0][0]")])
+def test_bad_token_arrays_are_422_naming_the_place(given: Any, target: str) -> None:
+    from model_inference_2024_05_01_preview import ServiceError
+
+    service = ModelService(WordModel, max_wait=0)
+    asyncio.run(service.startup())
+    with pytest.raises(ServiceError) as refused:
+        direct_call(Served("", WordModel(), service), given)
+    assert (refused.value.status, refused.value.target) == (422, target)
 
 
 def test_before_startup_the_service_answers_503() -> None:
