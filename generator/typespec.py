@@ -311,14 +311,41 @@ def compile_project(path: Path) -> Project:
 
 
 
-def main() -> int:
-    """`python -m generator.typespec`: install the pinned toolchain now (make test does)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m generator.typespec [install]`: install the pinned toolchain now (make test
+    does); `python -m generator.typespec emit main.tsp --out DIR`: write the OpenAPI documents
+    the generator reads, one per version, to look at what a diagnostic's pointer names."""
+    import argparse
+
+    import yaml
+
+    parser = argparse.ArgumentParser(prog="python -m generator.typespec",
+                                     description=main.__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("install", help="install the pinned compiler (npm ci) if needed")
+    emit = commands.add_parser("emit", help="write the OpenAPI 3.1 document of each version")
+    emit.add_argument("project", help="main.tsp, main.tsp@VERSION or its directory")
+    emit.add_argument("--out", default=".", help="directory (default: the current one)")
+    args = parser.parse_args(argv)
     try:
-        ensure_toolchain("package.json")
-    except ToolchainError as exc:
-        print(f"error: {exc.diagnostics[0].format()}", file=sys.stderr)
+        if args.command != "emit":
+            ensure_toolchain("package.json")
+            print(f"TypeSpec toolchain ready in {TOOLCHAIN_ROOT / 'node_modules'}")
+            return 0
+        path, version = split_version(args.project)
+        project = compile_project(Path(path))
+        chosen = [project.select(version)] if version else list(project.versions)
+    except SpecError as exc:
+        for diagnostic in exc.diagnostics:
+            print(f"{diagnostic.level}: {diagnostic.format()}", file=sys.stderr)
         return 2
-    print(f"TypeSpec toolchain ready in {TOOLCHAIN_ROOT / 'node_modules'}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for chosen_version in chosen:
+        target = out / f"{chosen_version.name or project.main.stem}.openapi.yaml"
+        target.write_text(yaml.safe_dump(chosen_version.spec.root.data, sort_keys=False,
+                                         allow_unicode=True, width=100), encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 

@@ -9,14 +9,17 @@
 // operations) to the .tsp declaration they come from, so that a problem found in the OpenAPI
 // can be reported at its TypeSpec source. Documents are OpenAPI 3.1, one per version of the
 // service's @versioned enum (one for an unversioned service), kept in memory: nothing is
-// written. Usage: node typespec_compile.mjs <main.tsp>
-import { realpathSync, statSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+// written. The project's tspconfig.yaml is read as `tsp compile` reads it (emitter options for
+// @typespec/openapi3 apply, but for those about output files). Usage:
+//   node typespec_compile.mjs <main.tsp>
+import { statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 
 import {
   compile,
+  resolveCompilerOptions,
   getNamespaceFullName,
   getSourceLocation,
   NodeHost,
@@ -24,7 +27,7 @@ import {
 } from "@typespec/compiler";
 import { getAllHttpServices } from "@typespec/http";
 import { getOpenAPITypeName } from "@typespec/openapi";
-import { getOpenAPI3 } from "@typespec/openapi3";
+import { $lib as openapi3Library, getOpenAPI3 } from "@typespec/openapi3";
 import { getVersions } from "@typespec/versioning";
 
 const toolchainModules = join(dirname(dirname(fileURLToPath(import.meta.url))), "node_modules");
@@ -149,20 +152,45 @@ function versionMembers(program, service) {
   return members;
 }
 
+// The emitter options a project's tspconfig.yaml gives @typespec/openapi3, less those about
+// files: the documents stay in memory, and are always OpenAPI 3.1.
+const fileOptions = ["file-type", "output-file", "new-line", "emitter-output-dir", "openapi-versions"];
+
 async function main() {
   const mainFile = resolve(process.argv[2]);
   const started = performance.now();
-  const program = await compile(host, mainFile, { noEmit: true });
+  // tspconfig.yaml (found from the project's directory up, as `tsp compile` does): linter
+  // rules, warn-as-error, the openapi3 emitter's options. No emitter runs: `emit` is emptied.
+  const [options, resolveDiagnostics] = await resolveCompilerOptions(host, {
+    entrypoint: mainFile,
+    cwd: dirname(mainFile),
+  });
+  const configDiagnostics = [...resolveDiagnostics];
+  const program = await compile(host, mainFile, { ...options, emit: [], noEmit: true });
   const compiled = performance.now();
+  const emitterOptions = { ...(options.options?.["@typespec/openapi3"] ?? {}) };
+  // Checked as `tsp compile` checks them, at their place in tspconfig.yaml.
+  const emitterDiagnostics =
+    openapi3Library.emitterOptionValidator?.validate(
+      emitterOptions,
+      options.configFile?.file
+        ? { kind: "path-target", path: ["options", "@typespec/openapi3"], script: options.configFile.file }
+        : undefined,
+    ) ?? [];
+  configDiagnostics.push(...emitterDiagnostics);
+  for (const name of fileOptions) delete emitterOptions[name];
   const result = {
     compiler: compilerVersion,
-    diagnostics: program.diagnostics.map(diagnostic),
+    diagnostics: [...configDiagnostics, ...program.diagnostics].map(diagnostic),
     documents: [],
     files: projectFiles(program),
     timings: { compile_ms: compiled - started, emit_ms: 0 },
   };
-  if (!program.hasError()) {
-    const records = await getOpenAPI3(program, { "openapi-versions": ["3.1.0"] });
+  if (!program.hasError() && !configDiagnostics.some((d) => d.severity === "error")) {
+    const records = await getOpenAPI3(program, {
+      ...emitterOptions,
+      "openapi-versions": ["3.1.0"],
+    });
     for (const record of records) {
       const service = getNamespaceFullName(record.service.type);
       const sources = sourceMap(program, record.service);

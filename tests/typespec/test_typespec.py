@@ -94,7 +94,9 @@ def test_the_example_compiles_to_one_openapi_31_document_per_version() -> None:
     assert Path(label).resolve() == EXAMPLE
     assert lines[line - 1][column - 1:].startswith("user?: string;")
     # Nothing is written next to the project: the documents stay in memory.
-    assert sorted(p.name for p in EXAMPLE.parent.iterdir()) == ["main.tsp"]
+    assert sorted(p.name for p in EXAMPLE.parent.iterdir()) == ["main.tsp", "tspconfig.yaml"]
+    # Its tspconfig.yaml's emitter options apply: no schema for the unreachable Versions enum.
+    assert "Versions" not in first["components"]["schemas"]
     assert compiled.timings["compile_ms"] > 0 and compiled.seconds > 0
 
 
@@ -372,3 +374,40 @@ def test_the_bench_section_measures_both_routes_and_finds_the_same_packages() ->
     assert "Inside Node (compiler 1.9.0): compile " in done.stdout
     assert "but for the source named in the headers: True." in done.stdout
     assert "TypeSpec example: compile + generate of 2 versions <= 5 s" in done.stdout
+
+
+@needs_node
+def test_tspconfig_emitter_options_apply_and_bad_ones_are_reported_where_they_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main_file = project(tmp_path, TINY.replace("model Thing", "model Unused { a: string; }\n"
+                                                            "model Thing"))
+    config = main_file.parent / "tspconfig.yaml"
+
+    def schemas() -> set[str]:
+        typespec._compiled.clear()
+        return set(typespec.compile_project(main_file).versions[0].spec.root.data["components"]
+                   ["schemas"])
+
+    assert schemas() == {"Thing", "Unused"}
+    config.write_text('options:\n  "@typespec/openapi3":\n    omit-unreachable-types: true\n'
+                      '    file-type: json\n', encoding="utf-8")
+    assert schemas() == {"Thing"}
+    config.write_text('options:\n  "@typespec/openapi3":\n    omit-unreachable-typez: true\n',
+                      encoding="utf-8")
+    typespec._compiled.clear()
+    code, _out, err = cli(capsys, "validate", str(main_file))
+    assert code == 2
+    assert err.strip() == (f"error: {config}:3:5: invalid-schema Schema violation: must NOT "
+                           "have additional properties (/)   additionalProperty: "
+                           "omit-unreachable-typez")
+
+
+@needs_node
+def test_the_emitted_documents_can_be_written_out_to_read(tmp_path: Path) -> None:
+    assert typespec.main(["emit", f"{EXAMPLE}@{V2}", "--out", str(tmp_path)]) == 0
+    written = tmp_path / f"{V2}.openapi.yaml"
+    assert [p.name for p in tmp_path.iterdir()] == [written.name]
+    assert main(["validate", str(written)]) == 0
+    assert typespec.main(["emit", str(EXAMPLE), "--out", str(tmp_path / "all")]) == 0
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
+        f"{V1}.openapi.yaml", f"{V2}.openapi.yaml"]
