@@ -178,12 +178,22 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MediaType:
+    """One entry of a body's `content`: every one, JSON or not (lowered for the diff only)."""
+
+    name: str  # as the spec writes it: "application/xml", "image/*", "*/*"
+    type: TypeRef | None  # None: no schema
+    pointer: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestBody:
     type: TypeRef
     required: bool
     media_type: str
     description: str | None
     pointer: str
+    content: tuple[MediaType, ...] = ()  # lower(every_media_type=True) only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,6 +212,7 @@ class Response:
     type: TypeRef | None  # None: no JSON body
     headers: tuple[ResponseHeader, ...]
     pointer: str
+    content: tuple[MediaType, ...] = ()  # lower(every_media_type=True) only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,10 +52,15 @@ _SWAGGER_PARAMETER_SCHEMA_KEYS = frozenset({
 })
 
 
-def lower(spec: LoadedSpec, warnings: list[Diagnostic] | None = None) -> ir.Api:
+def lower(spec: LoadedSpec, warnings: list[Diagnostic] | None = None, *,
+          every_media_type: bool = False) -> ir.Api:
     """Raises SpecError with every problem found (names that cannot be made, unsupported shapes);
-    appends the warnings of a successful lowering to `warnings` when given."""
-    lowerer = _Lowerer(spec)
+    appends the warnings of a successful lowering to `warnings` when given.
+
+    `every_media_type` (for the diff) also lowers the bodies generation leaves out (XML, text,
+    forms, wildcards) into RequestBody.content and Response.content; their inline objects
+    become definitions of their own, so generation never asks for it."""
+    lowerer = _Lowerer(spec, every_media_type=every_media_type)
     api = lowerer.run()
     if warnings is not None:
         warnings.extend(d for d in lowerer.diagnostics if d.level != "error")
@@ -71,8 +76,9 @@ class _Pending:
 
 
 class _Lowerer:
-    def __init__(self, spec: LoadedSpec) -> None:
+    def __init__(self, spec: LoadedSpec, *, every_media_type: bool = False) -> None:
         self.spec = spec
+        self.every_media_type = every_media_type
         self.version = detect_version(spec)
         self.diagnostics: list[Diagnostic] = []
         self.named: dict[tuple[Path, str], str] = {}  # (document, pointer) -> definition name
@@ -807,8 +813,25 @@ class _Lowerer:
             responses=responses, examples=self._examples(op, document, pointer, body, responses),
             pointer=pointer)
 
+    def _content(self, value: dict[str, Any], document: Document, pointer: str,
+                 hint: str) -> tuple[ir.MediaType, ...]:
+        """Every media type of a `content` (for the diff), JSON ones under the hint
+        generation uses, so that they lower to the same definitions."""
+        result = []
+        for i, (name, media) in enumerate(_mapping(value.get("content")).items()):
+            media_pointer = join_pointer(pointer, "content", name)
+            schema = media.get("schema") if isinstance(media, dict) else None
+            media_hint = hint if is_json_media_type(name) else f"{hint}Media{i + 1}"
+            result.append(ir.MediaType(
+                name=str(name), pointer=media_pointer,
+                type=None if schema is None else self._type(
+                    schema, document, join_pointer(media_pointer, "schema"), media_hint)))
+        return tuple(result)
+
     def _request_body(self, resolved: Resolved, hint: str) -> ir.RequestBody | None:
         value = resolved.value
+        content = (self._content(value, resolved.document, resolved.pointer, hint + "Body")
+                   if self.every_media_type else ())
         for media_type, media in _mapping(value.get("content")).items():
             if is_json_media_type(media_type) and isinstance(media, dict):
                 media_pointer = join_pointer(resolved.pointer, "content", media_type)
@@ -816,7 +839,13 @@ class _Lowerer:
                     type=self._type(media.get("schema"), resolved.document,
                                     join_pointer(media_pointer, "schema"), hint + "Body"),
                     required=value.get("required") is True, media_type=media_type,
-                    description=_text(value.get("description")), pointer=resolved.pointer)
+                    description=_text(value.get("description")), pointer=resolved.pointer,
+                    content=content)
+        if content:  # no JSON media type: the diff still compares the others
+            return ir.RequestBody(
+                type=content[0].type or ir.AnyType(), required=value.get("required") is True,
+                media_type=content[0].name, description=_text(value.get("description")),
+                pointer=resolved.pointer, content=content)
         self.diagnostics.append(self.spec.diagnostic(
             resolved.pointer, "W201", "request body has no JSON media type; it is not generated",
             document=resolved.document, level="warning"))
@@ -852,8 +881,11 @@ class _Lowerer:
                                                hresolved.document, hresolved.pointer, schema_hint),
                     required=hvalue.get("required") is True,
                     description=_text(hvalue.get("description")), pointer=hpointer))
-            result.append(ir.Response(status=str(status), description=_text(value.get("description")),
-                                      type=body_type, headers=tuple(headers), pointer=rpointer))
+            result.append(ir.Response(
+                status=str(status), description=_text(value.get("description")),
+                type=body_type, headers=tuple(headers), pointer=rpointer,
+                content=self._content(value, document, rpointer, schema_hint)
+                if self.every_media_type else ()))
         return tuple(sorted(result, key=lambda r: _status_order(r.status)))
 
     def _examples(self, op: dict[str, Any], root: Document, pointer: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from generator import ir
 from generator.diff.results import Change, Locator, Side
 from generator.diff.rules import SECTIONS, Context, classify, level
+from generator.validate import is_json_media_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +110,13 @@ class _Differ:
                       "/info/version", _show(self.old.api_version), _show(self.new.api_version))
 
     def _operations(self) -> None:
-        old_ops = {(op.method, op.path): op for op in self.old.operations}
-        new_ops = {(op.method, op.path): op for op in self.new.operations}
+        # Keyed by path template without parameter names: /books/{bookId} and /books/{id}
+        # are the same URLs, so renaming a path parameter is not a new operation.
+        old_ops = {(op.method, _template(op.path)): op for op in self.old.operations}
+        new_ops = {(op.method, _template(op.path)): op for op in self.new.operations}
         for key in sorted(old_ops.keys() | new_ops.keys()):
             old_op, new_op = old_ops.get(key), new_ops.get(key)
-            where = f"{key[0]} {key[1]}"
+            where = f"{key[0]} {(new_op or old_op).path}"  # type: ignore[union-attr]
             if old_op is None and new_op is not None:
                 self._add("operation-added", ["api"], where, f"operation {new_op.operation_id} "
                           "added", None, new_op.pointer)
@@ -131,14 +135,16 @@ class _Differ:
         self._responses(where, old, new)
 
     def _parameters(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
-        def key(p: ir.Parameter) -> tuple[str, str]:
-            return (p.location, p.name.lower() if p.location == "header" else p.name)
-
-        olds, news = {key(p): p for p in old.parameters}, {key(p): p for p in new.parameters}
+        olds = {_parameter_key(p, old): p for p in old.parameters}
+        news = {_parameter_key(p, new): p for p in new.parameters}
         request: list[Context] = ["request"]
         for k in sorted(olds.keys() | news.keys()):
             o, n = olds.get(k), news.get(k)
             label = f"{where} {k[0]} parameter `{(n or o).name}`"  # type: ignore[union-attr]
+            if o is not None and n is not None and o.name != n.name:
+                self._add("path-parameter-renamed", request, label,
+                          f"path parameter `{o.name}` renamed", o.pointer, n.pointer,
+                          _show(o.name), _show(n.name))
             if o is None and n is not None:
                 self._add("parameter-added-required" if n.required else "parameter-added",
                           request, label, "parameter added" + (" (required)" if n.required
@@ -170,10 +176,65 @@ class _Differ:
                           else "request-body-became-optional", request, label,
                           "becomes required" if n.required else "becomes optional",
                           o.pointer, n.pointer)
-            if o.media_type != n.media_type:
-                self._add("media-type-changed", request, label, "media type changes",
-                          o.pointer, n.pointer, _show(o.media_type), _show(n.media_type))
-            self._types(o.type, n.type, _Site(frozenset(request), label, o.pointer, n.pointer))
+            self._media(label, "request", _body_content(o), _body_content(n))
+
+    def _media(self, label: str, context: Context, olds: tuple[ir.MediaType, ...],
+               news: tuple[ir.MediaType, ...]) -> None:
+        """A body's media types: the same ones compared by schema, then a wildcard (or a
+        `+json` suffix) that now covers one (generalized) or one it covered (specialized),
+        then what is left: added or removed (in a request, one for one: changed)."""
+        contexts: list[Context] = [context]
+        lone_old, lone_new = list(olds), list(news)
+        pairs: list[tuple[ir.MediaType, ir.MediaType, str | None]] = []
+        for o in olds:
+            same = next((n for n in lone_new if _media_key(n.name) == _media_key(o.name)), None)
+            if same is not None:
+                pairs.append((o, same, None))
+                lone_old.remove(o)
+                lone_new.remove(same)
+        for o in list(lone_old):
+            wider = next((n for n in lone_new if _covers(n.name, o.name)), None)
+            narrower = next((n for n in lone_new if _covers(o.name, n.name)), None)
+            match, rule = ((wider, "media-type-generalized") if wider is not None
+                           else (narrower, "media-type-specialized"))
+            if match is not None:
+                pairs.append((o, match, rule))
+                lone_old.remove(o)
+                lone_new.remove(match)
+        if context == "request" and len(lone_old) == len(lone_new) == 1:
+            o, n = lone_old.pop(), lone_new.pop()
+            self._add("media-type-changed", contexts, label, "media type changes", o.pointer,
+                      n.pointer, _show(o.name), _show(n.name))
+        for o in lone_old:
+            self._add("media-type-removed", contexts, label, f"media type {o.name} removed",
+                      o.pointer, None, _show(o.name), None)
+        for n in lone_new:
+            self._add("media-type-added", contexts, label, f"media type {n.name} added", None,
+                      n.pointer, None, _show(n.name))
+        for o, n, rule in pairs:
+            if rule is not None:
+                self._add(rule, contexts, label, f"media type {o.name} becomes {n.name}",
+                          o.pointer, n.pointer, _show(o.name), _show(n.name))
+            where = label if is_json_media_type(n.name) else f"{label} ({n.name})"
+            if o.type is not None and n.type is not None:
+                if not is_json_media_type(n.name) and self._text_either_way(o.type, n.type):
+                    self._add("type-compatible", contexts, where, "type changes",
+                              o.pointer, n.pointer, self._describe_old(o.type),
+                              self._describe_new(n.type))
+                    continue
+                self._types(o.type, n.type, _Site(frozenset(contexts), where, o.pointer,
+                                                  n.pointer))
+            elif o.type is not None or n.type is not None:
+                self._add("media-type-schema-added" if o.type is None
+                          else "media-type-schema-removed", contexts, where,
+                          "schema " + ("added" if o.type is None else "removed"), o.pointer,
+                          n.pointer)
+
+    def _text_either_way(self, o: ir.TypeRef, n: ir.TypeRef) -> bool:
+        """One side a plain string, the other not: in XML or text, both are text on the wire."""
+        old_string = _is_string(self._resolve(o, self.old_defs))
+        new_string = _is_string(self._resolve(n, self.new_defs))
+        return old_string != new_string
 
     def _responses(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
         olds = {r.status.lower(): r for r in old.responses}
@@ -207,15 +268,15 @@ class _Differ:
 
     def _response(self, label: str, o: ir.Response, n: ir.Response) -> None:
         response: list[Context] = ["response"]
-        if o.type is None and n.type is not None:
-            self._add("response-body-added", response, label, "JSON body added", o.pointer,
-                      n.pointer)
-        elif n.type is None and o.type is not None:
-            self._add("response-body-removed", response, label, "JSON body removed", o.pointer,
-                      n.pointer)
-        elif o.type is not None and n.type is not None:
-            self._types(o.type, n.type, _Site(frozenset(response), f"{label} body", o.pointer,
-                                              n.pointer))
+        old_content, new_content = _response_content(o), _response_content(n)
+        if not old_content and new_content:
+            self._add("response-body-added", response, label, "body added", o.pointer,
+                      n.pointer, None, ", ".join(m.name for m in new_content))
+        elif not new_content and old_content:
+            self._add("response-body-removed", response, label, "body removed", o.pointer,
+                      n.pointer, ", ".join(m.name for m in old_content), None)
+        else:
+            self._media(f"{label} body", "response", old_content, new_content)
         old_headers = {h.name.lower(): h for h in o.headers}
         new_headers = {h.name.lower(): h for h in n.headers}
         for name in sorted(old_headers.keys() | new_headers.keys()):
@@ -443,6 +504,11 @@ class _Differ:
                       "only the listed values are allowed now", old_pointer, new_pointer)
         old_values, new_values = list(o.values or ()), list(n.values or ())
         if o.values is None or n.values is None:
+            return
+        if old_closed and new_closed and len(old_values) == len(new_values) == 1 and (
+                old_values != new_values):
+            self._add("const-changed", site.contexts, site.where, "constant changes",
+                      old_pointer, new_pointer, _show(old_values[0]), _show(new_values[0]))
             return
         for value in new_values:
             if value not in old_values:
@@ -680,6 +746,59 @@ def _split_null(t: ir.TypeRef) -> tuple[bool, list[ir.TypeRef]]:
 
 def _is_null(t: ir.TypeRef) -> bool:
     return isinstance(t, ir.PrimitiveType) and t.kind == "null"
+
+
+def _parameter_key(parameter: ir.Parameter, op: ir.Operation) -> tuple[str, str]:
+    """Path parameters by their place in the path template (a rename keeps the URL), headers
+    case-insensitively, the others by name."""
+    if parameter.location == "path":
+        in_path = [p for p in op.parameters if p.location == "path"]
+        # Ordered by place in the template; one the template lacks (-1) sorts last.
+        in_path.sort(key=lambda p: op.path.find(f"{{{p.name}}}") % (len(op.path) + 1))
+        return ("path", f"#{in_path.index(parameter) + 1}")
+    if parameter.location == "header":
+        return ("header", parameter.name.lower())
+    return (parameter.location, parameter.name)
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}/]*\}", "{}", path)
+
+
+def _body_content(body: ir.RequestBody) -> tuple[ir.MediaType, ...]:
+    """Every media type of a request body; one, the JSON one, when it was lowered for
+    generation (or from Swagger 2.0, which has no `content`)."""
+    return body.content or (ir.MediaType(name=body.media_type, type=body.type,
+                                         pointer=body.pointer),)
+
+
+def _response_content(response: ir.Response) -> tuple[ir.MediaType, ...]:
+    if response.content:
+        return response.content
+    if response.type is None:
+        return ()
+    return (ir.MediaType(name="application/json", type=response.type, pointer=response.pointer),)
+
+
+def _is_string(t: ir.TypeRef) -> bool:
+    return isinstance(t, ir.PrimitiveType) and t.kind == "string"
+
+
+def _media_key(name: str) -> str:
+    return name.split(";")[0].strip().lower()
+
+
+def _covers(general: str, specific: str) -> bool:
+    """Whether media type `general` names all that `specific` does: `*/*`, `type/*`, and a
+    structured suffix (`application/json` covers `application/problem+json`)."""
+    wide, narrow = _media_key(general), _media_key(specific)
+    if wide == narrow or wide == "*/*":
+        return True
+    wide_type, _, wide_sub = wide.partition("/")
+    narrow_type, _, narrow_sub = narrow.partition("/")
+    if wide_type != narrow_type:
+        return False
+    return wide_sub == "*" or ("+" in narrow_sub and narrow_sub.rsplit("+", 1)[1] == wide_sub)
 
 
 def _own_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:

@@ -60,6 +60,8 @@ RULES: tuple[Rule, ...] = (
     _rule("parameter-removed-required", "parameter", "a required parameter is removed",
           request=_BOTH, may=("request",), why="old clients send it for nothing; new clients omit what an old "
                              "service requires"),
+    _rule("path-parameter-renamed", "parameter", "a path parameter is renamed (same place)",
+          request=_NONE, why="the URL is the same; generated keyword names follow it"),
     _rule("parameter-became-required", "parameter", "a parameter becomes required",
           request=(True, False), why="old clients may omit it"),
     _rule("parameter-became-optional", "parameter", "a parameter becomes optional",
@@ -74,8 +76,32 @@ RULES: tuple[Rule, ...] = (
           request=(True, False), why="old clients may send none"),
     _rule("request-body-became-optional", "request body", "the request body becomes optional",
           request=(False, True), why="new clients may send none to a service that requires one"),
-    _rule("media-type-changed", "request body", "the request body's media type changes",
+    _rule("media-type-changed", "media type",
+          "the request body's one media type is replaced by another",
           request=_BOTH, why="each side sends a content type the other does not accept"),
+    _rule("media-type-added", "media type", "a body gets another media type (XML, text, ...)",
+          request=(False, True), response=_NONE,
+          why="requests: an old service refuses it; responses: clients get it only if they "
+              "ask for it (Accept)"),
+    _rule("media-type-removed", "media type", "a body loses a media type",
+          request=(True, False), response=(True, False),
+          why="old clients still send it, or ask for it"),
+    _rule("media-type-generalized", "media type",
+          "a media type becomes a wider one (`*/*`, `image/*`, `application/json` for "
+          "`application/problem+json`)", request=(False, True), response=(True, False),
+          why="wider: see the direction rule"),
+    _rule("media-type-specialized", "media type",
+          "a media type becomes a narrower one (the reverse)", request=(True, False),
+          response=(False, True), why="narrower: see the direction rule"),
+    _rule("media-type-schema-added", "media type", "a media type gets a schema where it had none",
+          request=_NARROW_REQ, response=_NARROW_RESP, why="narrower: any content was valid"),
+    _rule("media-type-schema-removed", "media type", "a media type's schema is removed",
+          request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
+          why="wider: any content becomes valid; old clients may not parse what comes"),
+    _rule("type-compatible", "type",
+          "in a body that is not JSON (XML, text), the type changes to or from string",
+          request=_NONE, response=_NONE,
+          why="both are text on the wire; the schema only documents its structure"),
     _rule("response-added", "response", "a status is documented that nothing covered before",
           response=_WIDEN_RESP, why="the service may answer a status old clients do not expect"),
     _rule("response-added-covered", "response",
@@ -89,9 +115,9 @@ RULES: tuple[Rule, ...] = (
           "a status is no longer documented but `default` (or a range) covers it",
           response=_NONE, why="the status stays possible; its body is compared with the one "
                               "that covers it now"),
-    _rule("response-body-added", "response", "a response gets a JSON body", response=(False, True),
+    _rule("response-body-added", "response", "a response gets a body", response=(False, True),
           why="an old service sends none; new clients expect one"),
-    _rule("response-body-removed", "response", "a response loses its JSON body",
+    _rule("response-body-removed", "response", "a response loses its body",
           response=(True, False), why="old clients expect one"),
     _rule("header-added", "response header", "an optional response header is added",
           response=_NONE, why="old clients ignore it; new clients cope without it"),
@@ -186,7 +212,8 @@ RULES: tuple[Rule, ...] = (
     _rule("pattern-added", "type", "a pattern is set where any string (or `.*`) was allowed",
           request=_NARROW_REQ, response=_NARROW_RESP, why="narrower"),
     _rule("pattern-removed", "type", "the pattern is removed (or becomes `.*`)",
-          request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider"),
+          request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
+          why="wider; few clients check the pattern of what they read"),
     _rule("pattern-changed", "type", "the pattern changes", request=_BOTH, response=_BOTH,
           may=("request", "response"),
           why="patterns cannot be compared in general: either side may send strings the other "
@@ -214,6 +241,9 @@ RULES: tuple[Rule, ...] = (
           "a string's contentMediaType or contentEncoding is added, removed or changed",
           request=_BOTH, response=_BOTH,
           why="each side encodes or decodes the string's content another way"),
+    _rule("const-changed", "enum", "a constant (`const`, a one-value enum) changes",
+          request=_BOTH, response=_BOTH,
+          why="the one value either side sends is no longer the one the other accepts"),
     _rule("enum-value-added", "enum", "a value is added to a closed enum",
           request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
           why="an old service refuses it; old clients that treat the enum as closed fail on it"),
@@ -263,8 +293,8 @@ RULES: tuple[Rule, ...] = (
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
-SECTIONS = ("api", "operation", "parameter", "request body", "response", "response header",
-            "schema", "property", "type", "enum", "security")
+SECTIONS = ("api", "operation", "parameter", "request body", "response", "media type",
+            "response header", "schema", "property", "type", "enum", "security")
 
 
 Level = Literal["ERR", "WARN", "INFO"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from generator import diff
-from generator.cli import build_api
+from generator.cli import build_api_to_compare
 
 Spec = dict[str, Any]
 
@@ -164,9 +164,25 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
      "request-body-removed", (True, False)),
     ("request body became optional", lambda s: _things_op(s)["requestBody"].__setitem__(
         "required", False), "request-body-became-optional", (False, True)),
-    ("request media type changed", lambda s: _things_op(s)["requestBody"].__setitem__(
+    ("request media type specialized", lambda s: _things_op(s)["requestBody"].__setitem__(
         "content", {"application/merge-patch+json": _things_op(s)["requestBody"]["content"][
+            "application/json"]}), "media-type-specialized", (True, False)),
+    ("request media type changed", lambda s: _things_op(s)["requestBody"].__setitem__(
+        "content", {"application/xml": _things_op(s)["requestBody"]["content"][
             "application/json"]}), "media-type-changed", (True, True)),
+    ("request media type generalized", lambda s: _things_op(s)["requestBody"].__setitem__(
+        "content", {"*/*": _things_op(s)["requestBody"]["content"]["application/json"]}),
+     "media-type-generalized", (False, True)),
+    ("request XML media type added", lambda s: _things_op(s)["requestBody"]["content"]
+     .__setitem__("application/xml", {"schema": {"type": "string"}}), "media-type-added",
+     (False, True)),
+    ("response text media type added", lambda s: _things_op(s)["responses"]["200"]["content"]
+     .__setitem__("text/plain", {"schema": {"type": "string"}}), "media-type-added",
+     (False, False)),
+    ("response media type generalized", lambda s: _things_op(s)["responses"]["200"].__setitem__(
+        "content", {"application/*": _things_op(s)["responses"]["200"]["content"][
+            "application/json"]}), "media-type-generalized", (True, False)),
+
     ("uncovered response added", lambda s: _things_op(s)["responses"].__setitem__(
         "429", {"description": "Slow down"}), "response-added", (True, False)),
     ("response added that default covered", lambda s: _ping(s)["responses"].__setitem__(
@@ -339,7 +355,7 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
 def _lower(spec: Spec, folder: Path, name: str) -> Any:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
-    api, _warnings = build_api(path)
+    api, _warnings = build_api_to_compare(path, strict=True)
     return api
 
 
@@ -515,3 +531,36 @@ def test_read_only_and_write_only_decide_where_required_counts(base_api: Any,
     removed = [c for c in diff.diff(before, after).changes if "`id`" in c.message]
     assert [(c.rule, c.contexts, c.level) for c in removed] == [
         ("property-removed-required", ("request",), "WARN")]
+
+
+def _with_path_parameter(name: str) -> Spec:
+    spec = copy.deepcopy(BASE)
+    _things_op(spec)["parameters"].append({"name": name, "in": "path", "required": True,
+                                           "schema": {"type": "string"}})
+    spec["paths"][f"/things/{{{name}}}"] = spec["paths"].pop("/things")
+    return spec
+
+
+def test_a_renamed_path_parameter_is_the_same_operation(tmp_path: Path) -> None:
+    old = _lower(_with_path_parameter("id"), tmp_path, "old")
+    new = _lower(_with_path_parameter("thingId"), tmp_path, "new")
+    changes = [c for c in diff.diff(old, new).changes]
+    assert [(c.rule, c.where, c.breaks_clients, c.breaks_servers) for c in changes] == [
+        ("path-parameter-renamed", "POST /things/{thingId} path parameter `thingId`", False,
+         False)]
+
+
+def test_a_changed_constant_is_one_change(base_api: Any, tmp_path: Path) -> None:
+    def mutate(value: str) -> Any:
+        def change(spec: Spec) -> None:
+            _result(spec)["properties"]["note"] = {"type": "string", "const": value}
+        return change
+
+    spec = copy.deepcopy(BASE)
+    mutate("ok")(spec)
+    old = _lower(spec, tmp_path, "old")
+    spec = copy.deepcopy(BASE)
+    mutate("done")(spec)
+    changes = _wire(diff.diff(old, _lower(spec, tmp_path, "new")))
+    assert [(c.rule, c.level, c.old.value if c.old else None) for c in changes] == [
+        ("const-changed", "ERR", '"ok"')]
