@@ -79,7 +79,7 @@ def _build_api_to_compare(spec: LoadedSpec, *, strict: bool) -> tuple[Api, list[
     if errors and strict:
         raise SpecError(diagnostics)
     try:
-        api = lower(spec, diagnostics, every_media_type=True)
+        api = lower(spec, diagnostics, complete=True)
     except SpecError as exc:
         raise SpecError(diagnostics + list(exc.diagnostics)) from None
     except Exception:  # lowering assumes a valid spec; this one was not

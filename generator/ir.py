@@ -164,6 +164,10 @@ Definition: TypeAlias = Model | Enum | Alias
 
 ParameterRole = Literal["plain", "api_version", "extra_parameters"]
 
+# Security requirements: alternatives (any one suffices), each the schemes it needs together
+# with their scopes: ((("oauth", ("read",)), ("key", ())), ...). `()`: no requirement.
+Requirements: TypeAlias = tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Parameter:
@@ -175,6 +179,7 @@ class Parameter:
     description: str | None
     role: ParameterRole
     pointer: str
+    default: JsonText | None = None  # JSON text of the schema's default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,7 +198,7 @@ class RequestBody:
     media_type: str
     description: str | None
     pointer: str
-    content: tuple[MediaType, ...] = ()  # lower(every_media_type=True) only
+    content: tuple[MediaType, ...] = ()  # lower(complete=True) only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,7 +217,7 @@ class Response:
     type: TypeRef | None  # None: no JSON body
     headers: tuple[ResponseHeader, ...]
     pointer: str
-    content: tuple[MediaType, ...] = ()  # lower(every_media_type=True) only
+    content: tuple[MediaType, ...] = ()  # lower(complete=True) only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +245,7 @@ class Operation:
     responses: tuple[Response, ...]
     examples: tuple[Example, ...]
     pointer: str
+    security: Requirements | None = None  # its own `security`; None: the API's applies
 
 
 # ---- security ------------------------------------------------------------------------------
@@ -283,3 +289,7 @@ class Api:
     # Python names reserved for generated exception classes by status, chosen so that they
     # never collide with definition names: (role, py_name).
     exception_names: tuple[tuple[str, str], ...]
+    security_requirements: Requirements = ()  # the top-level `security`
+    # Webhooks (OpenAPI 3.1), as operations whose path is the webhook's name; lowered for the
+    # diff only (lower(complete=True)): generation does not serve or call them.
+    webhooks: tuple[Operation, ...] = ()

@@ -53,14 +53,15 @@ _SWAGGER_PARAMETER_SCHEMA_KEYS = frozenset({
 
 
 def lower(spec: LoadedSpec, warnings: list[Diagnostic] | None = None, *,
-          every_media_type: bool = False) -> ir.Api:
+          complete: bool = False) -> ir.Api:
     """Raises SpecError with every problem found (names that cannot be made, unsupported shapes);
     appends the warnings of a successful lowering to `warnings` when given.
 
-    `every_media_type` (for the diff) also lowers the bodies generation leaves out (XML, text,
-    forms, wildcards) into RequestBody.content and Response.content; their inline objects
-    become definitions of their own, so generation never asks for it."""
-    lowerer = _Lowerer(spec, every_media_type=every_media_type)
+    `complete` (for the diff) also lowers what generation leaves out: the bodies that are not
+    JSON (XML, text, forms, wildcards) into RequestBody.content and Response.content, and
+    the webhooks; their inline objects become definitions of their own, so generation never
+    asks for it."""
+    lowerer = _Lowerer(spec, complete=complete)
     api = lowerer.run()
     if warnings is not None:
         warnings.extend(d for d in lowerer.diagnostics if d.level != "error")
@@ -76,9 +77,9 @@ class _Pending:
 
 
 class _Lowerer:
-    def __init__(self, spec: LoadedSpec, *, every_media_type: bool = False) -> None:
+    def __init__(self, spec: LoadedSpec, *, complete: bool = False) -> None:
         self.spec = spec
-        self.every_media_type = every_media_type
+        self.complete = complete
         self.version = detect_version(spec)
         self.diagnostics: list[Diagnostic] = []
         self.named: dict[tuple[Path, str], str] = {}  # (document, pointer) -> definition name
@@ -110,6 +111,7 @@ class _Lowerer:
         self._register_named_schemas()
         self._lower_queued()
         operations = self._operations()
+        webhooks = self._webhooks() if self.complete else ()
         self._lower_queued()  # inline models met in operations' parameters and responses
         self._check_alias_cycles()
         if any(d.level == "error" for d in self.diagnostics):
@@ -134,6 +136,8 @@ class _Lowerer:
             operations=operations,
             security=self._security(),
             exception_names=exception_names,
+            security_requirements=_requirements(root.data.get("security")) or (),
+            webhooks=webhooks,
         )
 
     def _lower_queued(self) -> None:
@@ -723,6 +727,21 @@ class _Lowerer:
                 operations.append(self._operation(path, method, item, resolved, method_taken))
         return tuple(operations)
 
+    def _webhooks(self) -> tuple[ir.Operation, ...]:
+        root = self.spec.root
+        webhooks = []
+        method_taken: set[str] = set()  # never generated: their names take nothing away
+        hooks = root.data.get("webhooks")
+        for name in sorted(hooks if isinstance(hooks, dict) else ()):
+            resolved = self._deref(hooks[name], root, join_pointer("/webhooks", name))
+            if resolved is None or not isinstance(resolved.value, dict):
+                continue
+            item = resolved.value
+            for method in sorted(m for m in HTTP_METHODS if isinstance(item.get(m), dict)):
+                webhooks.append(self._operation(str(name), method, item, resolved,
+                                                method_taken))
+        return tuple(webhooks)
+
     def _operation(self, path: str, method: str, item: dict[str, Any], item_at: Resolved,
                    method_taken: set[str]) -> ir.Operation:
         document, item_pointer = item_at.document, item_at.pointer
@@ -804,14 +823,17 @@ class _Lowerer:
                 type=self._type(schema, param_doc, join_pointer(ppointer, "schema"),
                                 hint + naming.pascal_case(name)),
                 required=value.get("required") is True or location == "path",
-                description=_text(value.get("description")), role=role, pointer=ppointer))
+                description=_text(value.get("description")), role=role, pointer=ppointer,
+                default=_json(schema["default"]) if isinstance(schema, dict) and (
+                    "default" in schema) else None))
         responses = self._responses(op, document, pointer, hint)
         return ir.Operation(
             operation_id=op_id, py_name=py_name, method=method.upper(), path=path,
             summary=_text(op.get("summary")), description=_text(op.get("description")),
             parameters=tuple(parameters), body=body, body_field_names=tuple(body_field_names),
             responses=responses, examples=self._examples(op, document, pointer, body, responses),
-            pointer=pointer)
+            pointer=pointer,
+            security=_requirements(op["security"]) if "security" in op else None)
 
     def _content(self, value: dict[str, Any], document: Document, pointer: str,
                  hint: str) -> tuple[ir.MediaType, ...]:
@@ -831,7 +853,7 @@ class _Lowerer:
     def _request_body(self, resolved: Resolved, hint: str) -> ir.RequestBody | None:
         value = resolved.value
         content = (self._content(value, resolved.document, resolved.pointer, hint + "Body")
-                   if self.every_media_type else ())
+                   if self.complete else ())
         for media_type, media in _mapping(value.get("content")).items():
             if is_json_media_type(media_type) and isinstance(media, dict):
                 media_pointer = join_pointer(resolved.pointer, "content", media_type)
@@ -885,7 +907,7 @@ class _Lowerer:
                 status=str(status), description=_text(value.get("description")),
                 type=body_type, headers=tuple(headers), pointer=rpointer,
                 content=self._content(value, document, rpointer, schema_hint)
-                if self.every_media_type else ()))
+                if self.complete else ()))
         return tuple(sorted(result, key=lambda r: _status_order(r.status)))
 
     def _examples(self, op: dict[str, Any], root: Document, pointer: str,
@@ -1074,6 +1096,17 @@ def _assertions(schema: Any) -> tuple[tuple[str, str], ...]:
 
 def _asserts_nothing(keyword: str, value: Any) -> bool:
     return keyword in _NO_ASSERTION_WHEN_EMPTY and (value is True or value == {})
+
+
+def _requirements(raw: Any) -> ir.Requirements | None:
+    """A `security` list: alternatives, each {scheme: [scopes]}; None when it is not a list."""
+    if not isinstance(raw, list):
+        return None
+    return tuple(
+        tuple(sorted((str(scheme), tuple(str(s) for s in scopes if isinstance(s, str))
+                      if isinstance(scopes, list) else ())
+                     for scheme, scopes in alternative.items()))
+        for alternative in raw if isinstance(alternative, dict))
 
 
 def _json(value: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from generator import ir
 from generator.diff.results import Change, Locator, Side
-from generator.diff.rules import SECTIONS, Context, classify, level
+from generator.diff.rules import RULES_BY_ID, SECTIONS, Context, classify, level
 from generator.validate import is_json_media_type
 
 
@@ -35,6 +35,8 @@ class _Scalar:
 _LOWER_BOUNDS = ("min_length", "minimum", "exclusive_minimum", "min_items", "min_contains")
 _UPPER_BOUNDS = ("max_length", "maximum", "exclusive_maximum", "max_items")
 _CONTEXT_ORDER: tuple[Context, ...] = ("request", "response", "api")
+_OPERATION_SUBJECTS = frozenset({"operation", "parameter", "request body", "response",
+                                 "media type", "response header"})
 
 
 def compare(old: ir.Api, new: ir.Api, locate_old: Locator | None = None,
@@ -54,6 +56,9 @@ class _Differ:
         self.pairs: dict[tuple[str, str], set[Context]] = {}
         self.pending: list[tuple[str, str]] = []
         self.emitting = False
+        self.webhook = False  # comparing a webhook: its requests flow from the API
+        self.scheme_renames = {o.name: n.name for o, n in self._scheme_pairs()[0]
+                               if o.name != n.name}
         self.changes: list[Change] = []
         # Type pairs being compared: a recursive alias (a union that holds a map of itself,
         # say) is compared once, not until the recursion limit.
@@ -63,11 +68,13 @@ class _Differ:
         # Pass 1 finds which definition pairs are reached and in which directions, pass 2
         # reports, so that a schema reached from a request and a response gets both verdicts.
         self._operations()
+        self._webhooks()
         while self.pending:
             self._pair(*self.pending.pop())
         self.emitting = True
         self._api()
         self._operations()
+        self._webhooks()
         for old_name, new_name in sorted(self.pairs):
             self._pair(old_name, new_name)
         self._unpaired_definitions()
@@ -88,9 +95,15 @@ class _Differ:
             return
         ordered = tuple(c for c in _CONTEXT_ORDER if c in set(contexts))
         clients, servers = classify(rule, ordered)
+        grade = level(rule, ordered)
+        if self.webhook and RULES_BY_ID[rule].subject in _OPERATION_SUBJECTS:
+            # A webhook's request is sent by the API to its consumers, who answer it: what
+            # breaks the webhook's "clients" breaks the API, its "servers" are the consumers.
+            clients, servers = servers, clients
+            grade = "ERR" if clients else "INFO"
         self.changes.append(Change(
             rule=rule, where=where, message=message, contexts=ordered,
-            level=level(rule, ordered),
+            level=grade,
             breaks_clients=clients, breaks_servers=servers,
             old=self._side(self.locate_old, old_pointer, old_value),
             new=self._side(self.locate_new, new_pointer, new_value)))
@@ -126,10 +139,38 @@ class _Differ:
             elif old_op is not None and new_op is not None:
                 self._operation(where, old_op, new_op)
 
+    def _webhooks(self) -> None:
+        old_hooks = {(op.path, op.method): op for op in self.old.webhooks}
+        new_hooks = {(op.path, op.method): op for op in self.new.webhooks}
+        for key in sorted(old_hooks.keys() | new_hooks.keys()):
+            old_hook, new_hook = old_hooks.get(key), new_hooks.get(key)
+            where = f"webhook {key[0]} ({key[1]})"
+            if old_hook is None and new_hook is not None:
+                self._add("webhook-added", ["api"], where, "webhook added", None,
+                          new_hook.pointer)
+            elif new_hook is None and old_hook is not None:
+                self._add("webhook-removed", ["api"], where, "webhook removed",
+                          old_hook.pointer, None)
+            elif old_hook is not None and new_hook is not None:
+                self.webhook = True
+                try:
+                    self._operation(where, old_hook, new_hook)
+                finally:
+                    self.webhook = False
+
+    def _data(self, context: Context) -> frozenset[Context]:
+        """The contexts of what a request or a response carries: swapped in a webhook, whose
+        request the API sends (as it sends responses) and whose response consumers send."""
+        if self.webhook and context != "api":
+            return frozenset({"response" if context == "request" else "request"})
+        return frozenset({context})
+
     def _operation(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
         if old.operation_id != new.operation_id:
             self._add("operation-id-changed", ["api"], where, "operationId changes",
                       old.pointer, new.pointer, _show(old.operation_id), _show(new.operation_id))
+        if not self.webhook:
+            self._security_requirements(where, old, new)
         self._parameters(where, old, new)
         self._request_body(where, old, new)
         self._responses(where, old, new)
@@ -158,7 +199,14 @@ class _Differ:
                               else "parameter-became-optional", request, label,
                               "becomes required" if n.required else "becomes optional",
                               o.pointer, n.pointer)
-                self._types(o.type, n.type, _Site(frozenset(request), label, o.pointer, n.pointer))
+                if o.default != n.default:
+                    rule = ("parameter-default-added" if o.default is None
+                            else "parameter-default-removed" if n.default is None
+                            else "parameter-default-changed")
+                    self._add(rule, request, label, "default changes", o.pointer, n.pointer,
+                              o.default, n.default)
+                self._types(o.type, n.type, _Site(self._data("request"), label, o.pointer,
+                                                  n.pointer))
 
     def _request_body(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
         label = f"{where} request body"
@@ -222,7 +270,7 @@ class _Differ:
                               o.pointer, n.pointer, self._describe_old(o.type),
                               self._describe_new(n.type))
                     continue
-                self._types(o.type, n.type, _Site(frozenset(contexts), where, o.pointer,
+                self._types(o.type, n.type, _Site(self._data(context), where, o.pointer,
                                                   n.pointer))
             elif o.type is not None or n.type is not None:
                 self._add("media-type-schema-added" if o.type is None
@@ -293,7 +341,7 @@ class _Differ:
                               else "header-became-optional", response, hlabel,
                               "becomes required" if nh.required else "becomes optional",
                               oh.pointer, nh.pointer)
-                self._types(oh.type, nh.type, _Site(frozenset(response), hlabel, oh.pointer,
+                self._types(oh.type, nh.type, _Site(self._data("response"), hlabel, oh.pointer,
                                                     nh.pointer))
 
     # ---- types ----------------------------------------------------------------------------
@@ -680,7 +728,59 @@ class _Differ:
 
     # ---- security -------------------------------------------------------------------------
 
-    def _security(self) -> None:
+    def _security_requirements(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
+        """What credentials an operation asks for (its own `security`, or the API's): a
+        requirement where anonymous calls were allowed, alternatives and scopes."""
+        old_req = old.security if old.security is not None else self.old.security_requirements
+        new_req = new.security if new.security is not None else self.new.security_requirements
+        renamed = self.scheme_renames
+        old_alts = {frozenset(renamed.get(s, s) for s, _ in alt): {
+            renamed.get(s, s): scopes for s, scopes in alt} for alt in old_req}
+        new_alts = {frozenset(s for s, _ in alt): dict(alt) for alt in new_req}
+        if old_alts == new_alts:
+            return
+        old_pointer = old.pointer + "/security" if old.security is not None else "/security"
+        new_pointer = new.pointer + "/security" if new.security is not None else "/security"
+        old_open = not old_alts or frozenset() in old_alts
+        new_open = not new_alts or frozenset() in new_alts
+        label = f"{where} security"
+        api: list[Context] = ["api"]
+
+        def text(alternative: frozenset[str]) -> str:
+            return " + ".join(sorted(alternative)) or "anonymous"
+
+        if old_open != new_open:
+            self._add("security-requirement-added" if old_open
+                      else "security-requirement-removed", api, label,
+                      "credentials become " + ("required" if old_open else "optional"),
+                      old_pointer, new_pointer, " or ".join(map(text, old_alts)) or "none",
+                      " or ".join(map(text, new_alts)) or "none")
+            return
+        for alternative in sorted(old_alts.keys() - new_alts.keys(), key=text):
+            self._add("security-alternative-removed", api, label,
+                      f"{text(alternative)} no longer accepted", old_pointer, new_pointer,
+                      text(alternative), None)
+        for alternative in sorted(new_alts.keys() - old_alts.keys(), key=text):
+            self._add("security-alternative-added", api, label,
+                      f"{text(alternative)} accepted", old_pointer, new_pointer, None,
+                      text(alternative))
+        for alternative in sorted(old_alts.keys() & new_alts.keys(), key=text):
+            before, after = old_alts[alternative], new_alts[alternative]
+            for scheme in sorted(alternative):
+                for scope in after.get(scheme, ()):
+                    if scope not in before.get(scheme, ()):
+                        self._add("security-scope-added", api, label,
+                                  f"{scheme} requires scope {_show(scope)}", old_pointer,
+                                  new_pointer, None, scope)
+                for scope in before.get(scheme, ()):
+                    if scope not in after.get(scheme, ()):
+                        self._add("security-scope-removed", api, label,
+                                  f"{scheme} no longer requires scope {_show(scope)}",
+                                  old_pointer, new_pointer, scope, None)
+
+    def _scheme_pairs(self) -> tuple[list[tuple[ir.SecurityScheme, ir.SecurityScheme]],
+                                     list[ir.SecurityScheme], list[ir.SecurityScheme]]:
+        """Schemes paired by name, then a lone one of the same mechanism (a rename)."""
         olds = {s.name: s for s in self.old.security}
         news = {s.name: s for s in self.new.security}
         pairs = [(olds[k], news[k]) for k in sorted(olds.keys() & news.keys())]
@@ -692,10 +792,16 @@ class _Differ:
                 pairs.append((o, same[0]))
                 lone_old.remove(o)
                 lone_new.remove(same[0])
+        return pairs, lone_old, lone_new
+
+    def _security(self) -> None:
+        pairs, lone_old, lone_new = self._scheme_pairs()
         api: list[Context] = ["api"]
         for o in lone_old:
-            self._add("security-scheme-removed", api, f"security {o.name}",
-                      f"scheme removed ({_mechanism_text(o)})", o.pointer, None)
+            used = o.name in _required_schemes(self.old)
+            self._add("security-scheme-removed" if used else "security-scheme-removed-unused",
+                      api, f"security {o.name}", f"scheme removed ({_mechanism_text(o)})"
+                      + ("" if used else ", which no operation required"), o.pointer, None)
         for n in lone_new:
             self._add("security-scheme-added", api, f"security {n.name}",
                       f"scheme added ({_mechanism_text(n)})", None, n.pointer)
@@ -759,6 +865,14 @@ def _parameter_key(parameter: ir.Parameter, op: ir.Operation) -> tuple[str, str]
     if parameter.location == "header":
         return ("header", parameter.name.lower())
     return (parameter.location, parameter.name)
+
+
+def _required_schemes(api: ir.Api) -> set[str]:
+    """The schemes some operation's security requirement names (its own or the API's)."""
+    names = {scheme for alt in api.security_requirements for scheme, _ in alt}
+    for op in api.operations:
+        names |= {scheme for alt in op.security or () for scheme, _ in alt}
+    return names
 
 
 def _template(path: str) -> str:

@@ -331,8 +331,16 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
      "variant-added-covered", (False, False)),
     ("security scheme added", lambda s: _security(s).__setitem__("bearer", {
         "type": "http", "scheme": "bearer"}), "security-scheme-added", (False, True)),
-    ("security scheme removed", lambda s: _security(s).pop("key"),
-     "security-scheme-removed", (True, False)),
+    ("security scheme no operation required removed", lambda s: _security(s).pop("key"),
+     "security-scheme-removed-unused", (False, False)),
+    ("operation requires credentials", lambda s: _things_op(s).__setitem__(
+        "security", [{"key": []}]), "security-requirement-added", (True, False)),
+    ("parameter default added", lambda s: _things_op(s)["parameters"][1]["schema"]
+     .__setitem__("default", "a"), "parameter-default-added", (False, True)),
+    ("webhook added", lambda s: s.__setitem__("webhooks", {"thingCreated": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Meta"}}}},
+        "responses": {"200": {"description": "OK"}}}}}), "webhook-added", (False, False)),
     ("security scheme renamed", lambda s: _security(s).__setitem__("apikey", _security(s).pop(
         "key")), "security-scheme-renamed", (False, False)),
     ("api key header changed", lambda s: _security(s)["key"].__setitem__("name", "x-key"),
@@ -564,3 +572,55 @@ def test_a_changed_constant_is_one_change(base_api: Any, tmp_path: Path) -> None
     changes = _wire(diff.diff(old, _lower(spec, tmp_path, "new")))
     assert [(c.rule, c.level, c.old.value if c.old else None) for c in changes] == [
         ("const-changed", "ERR", '"ok"')]
+
+
+def _secured(requirements: list[dict[str, list[str]]], webhook_required: bool = False) -> Spec:
+    spec = copy.deepcopy(BASE)
+    spec["security"] = requirements
+    spec["webhooks"] = {"thingCreated": {"post": {
+        "requestBody": {"required": webhook_required, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Meta"}}}},
+        "responses": {"200": {"description": "OK"}}}}}
+    return spec
+
+
+def test_security_requirements_per_operation_and_global(tmp_path: Path) -> None:
+    old = _lower(_secured([{"aad": ["s1"]}, {"key": []}]), tmp_path, "old")
+    new_spec = _secured([{"aad": ["s1", "s2"]}])
+    _things_op(new_spec)["security"] = [{}]  # this operation: anonymous calls allowed
+    new = _lower(new_spec, tmp_path, "new")
+    found = sorted((c.where, c.rule, c.level, c.breaks_servers) for c in diff.diff(old, new).changes
+                   if c.subject == "security")
+    assert found == [
+        ("POST /ping security", "security-alternative-removed", "ERR", False),
+        ("POST /ping security", "security-scope-added", "WARN", False),
+        ("POST /things security", "security-requirement-removed", "INFO", True),
+    ]
+    # A scheme that a requirement names, removed: old clients using it are refused.
+    gone = copy.deepcopy(_secured([{"aad": ["s1"]}]))
+    del _security(gone)["aad"]
+    gone["security"] = []
+    changes = diff.diff(old, _lower(gone, tmp_path, "gone")).changes
+    assert ("security-scheme-removed", True) in [(c.rule, c.breaks_clients) for c in changes]
+
+
+def test_a_webhook_is_read_from_its_consumers_side(tmp_path: Path) -> None:
+    """The API sends a webhook's request: a body that becomes required breaks no consumer;
+    a property its payload loses breaks consumers that read it."""
+    old = _lower(_secured([]), tmp_path, "old")
+    required = diff.diff(old, _lower(_secured([], webhook_required=True), tmp_path, "new"))
+    (change,) = required.changes
+    assert (change.rule, change.where, change.level) == (
+        "request-body-became-required", "webhook thingCreated (POST) request body", "INFO")
+    assert (change.breaks_clients, change.breaks_servers) == (False, True)
+    spec = _secured([])
+    _schemas(spec)["Meta"]["required"] = []
+    del _schemas(spec)["Meta"]["properties"]["owner"]
+    changes = diff.diff(old, _lower(spec, tmp_path, "lost")).changes
+    lost = [c for c in changes if "`owner`" in c.message]
+    assert [(c.rule, c.contexts, c.breaks_clients, c.level) for c in lost] == [
+        ("property-removed-required", ("request", "response"), True, "ERR")]
+    hook_gone = _secured([])
+    del hook_gone["webhooks"]
+    (removed,) = diff.diff(old, _lower(hook_gone, tmp_path, "no-hook")).changes
+    assert (removed.rule, removed.level) == ("webhook-removed", "ERR")
