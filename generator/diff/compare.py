@@ -30,11 +30,12 @@ class _Scalar:
     format: str | None
     bounds: dict[str, Any] = field(default_factory=dict)
     pattern: str | None = None
+    repeated: bool = False  # a parameter's array: one or several values
 
 
 _LOWER_BOUNDS = ("min_length", "minimum", "exclusive_minimum", "min_items", "min_contains")
 _UPPER_BOUNDS = ("max_length", "maximum", "exclusive_maximum", "max_items")
-_CONTEXT_ORDER: tuple[Context, ...] = ("request", "response", "api")
+_CONTEXT_ORDER: tuple[Context, ...] = ("request", "parameter", "response", "api")
 _OPERATION_SUBJECTS = frozenset({"operation", "parameter", "request body", "response",
                                  "media type", "response header"})
 
@@ -162,7 +163,7 @@ class _Differ:
         """The contexts of what a request or a response carries: swapped in a webhook, whose
         request the API sends (as it sends responses) and whose response consumers send."""
         if self.webhook and context != "api":
-            return frozenset({"response" if context == "request" else "request"})
+            return frozenset({"request" if context == "response" else "response"})
         return frozenset({context})
 
     def _operation(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
@@ -205,7 +206,7 @@ class _Differ:
                             else "parameter-default-changed")
                     self._add(rule, request, label, "default changes", o.pointer, n.pointer,
                               o.default, n.default)
-                self._types(o.type, n.type, _Site(self._data("request"), label, o.pointer,
+                self._types(o.type, n.type, _Site(self._data("parameter"), label, o.pointer,
                                                   n.pointer))
 
     def _request_body(self, where: str, old: ir.Operation, new: ir.Operation) -> None:
@@ -379,12 +380,15 @@ class _Differ:
         old_t, new_t = self._resolve(old_t, self.old_defs), self._resolve(new_t, self.new_defs)
         if isinstance(old_t, ir.UnionType) or isinstance(new_t, ir.UnionType):
             self._keywords(_union_keywords(old_t), _union_keywords(new_t), site)
+            self._discriminator(_union_discriminator(old_t), _union_discriminator(new_t), site)
         old_null, old_parts = _split_null(old_t)
         new_null, new_parts = _split_null(new_t)
         if old_null != new_null:
             self._add("nullable-added" if new_null else "nullable-removed", site.contexts,
                       site.where, "null becomes allowed" if new_null else "null no longer allowed",
                       site.old_pointer, site.new_pointer)
+        if _as_text(site) and self._text_change(old_parts, new_parts, site):
+            return
         if len(old_parts) == 1 and len(new_parts) == 1:
             self._single(old_parts[0], new_parts[0], site)
             return
@@ -406,6 +410,39 @@ class _Differ:
                       site.old_pointer, site.new_pointer, self._describe_old(o), None)
         for o, n in pairs:
             self._single(o, n, site)
+
+    def _text_change(self, old_parts: list[ir.TypeRef], new_parts: list[ir.TypeRef],
+                     site: _Site) -> bool:
+        """A parameter's union, compared by the text it accepts: [string, integer] to an
+        array of strings is wider (`?p=5` is one); reported as one change when it is."""
+        old_values = [self._text_values(p, self.old_defs) for p in old_parts]
+        new_values = [self._text_values(p, self.new_defs) for p in new_parts]
+        if None in old_values or None in new_values:
+            return False
+        olds = [v for v in old_values if v is not None]
+        news = [v for v in new_values if v is not None]
+        if {(v.kind, v.repeated) for v in olds} == {(v.kind, v.repeated) for v in news}:
+            return False  # the same kinds: compared as usual (values, bounds, format)
+        wider = all(any(_text_accepts(n, o) for n in news) for o in olds)
+        narrower = all(any(_text_accepts(o, n) for o in olds) for n in news)
+        if wider == narrower:
+            return False
+        self._add("type-widened" if wider else "type-narrowed", site.contexts, site.where,
+                  "type changes (compared as the text a parameter carries)", site.old_pointer,
+                  site.new_pointer, " | ".join(self._describe_old(p) for p in old_parts),
+                  " | ".join(self._describe_new(p) for p in new_parts))
+        return True
+
+    def _text_values(self, t: ir.TypeRef, defs: Mapping[str, ir.Definition]) -> _Scalar | None:
+        """A scalar, or an array of one (a parameter's repeated values), as a _Scalar whose
+        `open` says "or several"; None for anything else."""
+        t = self._resolve(t, defs)
+        if isinstance(t, ir.ArrayType):
+            items = _scalar(self._resolve(t.items, defs), defs)
+            return None if items is None else _Scalar(
+                kind=items.kind, values=items.values, open=items.open, format=items.format,
+                bounds=items.bounds, pattern=items.pattern, repeated=True)
+        return _scalar(t, defs)
 
     def _match_variants(self, old_parts: list[ir.TypeRef], new_parts: list[ir.TypeRef]) -> tuple[
             list[tuple[ir.TypeRef, ir.TypeRef]], list[ir.TypeRef], list[ir.TypeRef]]:
@@ -517,9 +554,11 @@ class _Differ:
 
     def _scalars(self, o: _Scalar, n: _Scalar, site: _Site) -> None:
         if o.kind != n.kind:
-            if (o.kind, n.kind) == ("integer", "number"):
+            if (o.kind, n.kind) == ("integer", "number") or _as_text(site) and _text_accepts(
+                    n, o):
                 rule = "type-widened"
-            elif (o.kind, n.kind) == ("number", "integer"):
+            elif (o.kind, n.kind) == ("number", "integer") or _as_text(site) and (
+                    _text_accepts(o, n)):
                 rule = "type-narrowed"
             else:
                 rule = "type-changed"
@@ -604,6 +643,41 @@ class _Differ:
         if bounds != ({}, {}):
             self._bounds(*bounds, site)
 
+    def _discriminator(self, o: ir.Discriminator | None, n: ir.Discriminator | None,
+                       site: _Site) -> None:
+        """The property whose value picks a variant, and the values that pick each one. The
+        variants' own schemas are compared where they change; this is how readers choose."""
+        if o is None and n is None:
+            return
+        if o is None or n is None:
+            present = n or o
+            assert present is not None
+            self._add("discriminator-added" if o is None else "discriminator-removed",
+                      site.contexts, site.where,
+                      f"discriminator `{present.property}` " + (
+                          "added" if o is None else "removed"),
+                      site.old_pointer, site.new_pointer)
+            return
+        if o.property != n.property:
+            self._add("discriminator-property-changed", site.contexts, site.where,
+                      "discriminator property changes", site.old_pointer, site.new_pointer,
+                      o.property, n.property)
+        olds, news = dict(o.mapping), dict(n.mapping)
+        for value in sorted(olds.keys() | news.keys()):
+            before, after = olds.get(value), news.get(value)
+            if before is None:
+                self._add("discriminator-mapping-added", site.contexts, site.where,
+                          f"discriminator value {_show(value)} added (selects {after})",
+                          site.old_pointer, site.new_pointer, None, after)
+            elif after is None:
+                self._add("discriminator-mapping-removed", site.contexts, site.where,
+                          f"discriminator value {_show(value)} removed", site.old_pointer,
+                          site.new_pointer, before, None)
+            elif before != after and (before, after) not in self.pairs:
+                self._add("discriminator-mapping-changed", site.contexts, site.where,
+                          f"discriminator value {_show(value)} selects {after}, not {before}",
+                          site.old_pointer, site.new_pointer, before, after)
+
     def _dependent_required(self, o: Any, n: Any, site: _Site) -> None:
         o = o if isinstance(o, dict) else {}
         n = n if isinstance(n, dict) else {}
@@ -656,6 +730,8 @@ class _Differ:
         olds = {p.name: p for p in o.properties}
         news = {p.name: p for p in n.properties}
         self._keywords(o.keywords, n.keywords, _Site(contexts, where, o.pointer, n.pointer))
+        self._discriminator(o.discriminator, n.discriminator,
+                            _Site(contexts, where, o.pointer, n.pointer))
         if (o.additional is None) != (n.additional is None):
             self._add("additional-properties-forbidden" if n.additional is None
                       else "additional-properties-allowed", contexts, where,
@@ -915,10 +991,38 @@ def _covers(general: str, specific: str) -> bool:
     return wide_sub == "*" or ("+" in narrow_sub and narrow_sub.rsplit("+", 1)[1] == wide_sub)
 
 
+def _as_text(site: _Site) -> bool:
+    return site.contexts == frozenset({"parameter"})
+
+
+def _text_accepts(wide: _Scalar, narrow: _Scalar) -> bool:
+    """Whether every text `narrow` accepts, `wide` accepts: a free string takes any scalar's
+    text, a number an integer's, an array of values a single one."""
+    if narrow.repeated and not wide.repeated:
+        return False
+    if wide.kind == "string" and wide.values is None and wide.pattern is None and (
+            not wide.bounds):
+        return True
+    if wide.kind != narrow.kind and (wide.kind, narrow.kind) != ("number", "integer"):
+        return False
+    if wide.values is not None and (narrow.values is None or not set(narrow.values) <= set(
+            wide.values)):
+        return False
+    if wide.pattern is not None and wide.pattern != narrow.pattern:
+        return False
+    if wide.bounds and wide.bounds != narrow.bounds:
+        return False  # bounds are not compared across kinds: assume they differ
+    return wide.format is None or wide.format == narrow.format
+
+
 def _own_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:
     if isinstance(t, (ir.PrimitiveType, ir.AnyType, ir.ArrayType, ir.MapType)):
         return t.keywords
     return ()
+
+
+def _union_discriminator(t: ir.TypeRef) -> ir.Discriminator | None:
+    return t.discriminator if isinstance(t, ir.UnionType) else None
 
 
 def _union_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:

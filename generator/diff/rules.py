@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Context = Literal["request", "response", "api"]
+# "parameter": a request value that travels as text (query, header, path, cookie); its
+# verdicts are the request's, but types compare by the text they accept.
+Context = Literal["request", "parameter", "response", "api"]
 Verdict = tuple[bool, bool]  # (breaks clients, breaks servers)
 
 _WIDEN_REQ, _WIDEN_RESP = (False, True), (True, False)  # more values accepted
@@ -254,6 +256,26 @@ RULES: tuple[Rule, ...] = (
     _rule("const-changed", "enum", "a constant (`const`, a one-value enum) changes",
           request=_BOTH, response=_BOTH,
           why="the one value either side sends is no longer the one the other accepts"),
+    _rule("discriminator-added", "type", "a union or base schema gets a discriminator",
+          request=_NONE, response=_NONE,
+          why="the same values are valid; readers may now pick the variant by one property"),
+    _rule("discriminator-removed", "type", "the discriminator is removed", request=_NONE,
+          response=_NONE, why="the same values are valid; the property stays where the "
+                              "variants declare it"),
+    _rule("discriminator-property-changed", "type", "the discriminator's property changes",
+          request=_BOTH, response=_BOTH, may=("request", "response"),
+          why="a reader picks the variant by a property the sender may not set"),
+    _rule("discriminator-mapping-added", "type", "a discriminator value is added",
+          request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
+          why="wider: a reader that maps values to variants meets one it does not know"),
+    _rule("discriminator-mapping-removed", "type", "a discriminator value is removed",
+          request=_NARROW_REQ, response=_NARROW_RESP, may=("request",),
+          why="narrower: old senders may use it; the variant may still be picked by name"),
+    _rule("discriminator-mapping-changed", "type",
+          "a discriminator value selects another schema", request=_BOTH, response=_BOTH,
+          may=("request", "response"),
+          why="the reader picks another variant than the sender meant; their schemas are "
+              "compared where they differ"),
     _rule("enum-value-added", "enum", "a value is added to a closed enum",
           request=_WIDEN_REQ, response=_WIDEN_RESP, may=("response",),
           why="an old service refuses it; old clients that treat the enum as closed fail on it"),
@@ -338,10 +360,15 @@ def level(rule_id: str, contexts: Iterable[Context]) -> Level:
     service implementing NEW, WARN when it may, INFO otherwise (a change that breaks only
     servers, i.e. new clients against an old service, is INFO: see the `breaks_servers` flag)."""
     rule = RULES_BY_ID[rule_id]
-    breaking = [c for c in contexts if (getattr(rule, c) or (False, False))[0]]
+    breaking = [_verdict_context(c) for c in contexts
+                if (getattr(rule, _verdict_context(c)) or (False, False))[0]]
     if any(c not in rule.may for c in breaking):
         return "ERR"
     return "WARN" if breaking else "INFO"
+
+
+def _verdict_context(context: Context) -> Context:
+    return "request" if context == "parameter" else context
 
 
 def classify(rule_id: str, contexts: Iterable[Context]) -> Verdict:
@@ -349,7 +376,7 @@ def classify(rule_id: str, contexts: Iterable[Context]) -> Verdict:
     rule = RULES_BY_ID[rule_id]
     clients = servers = False
     for context in contexts:
-        verdict = getattr(rule, context)
+        verdict = getattr(rule, _verdict_context(context))
         if verdict is None:
             raise ValueError(f"rule {rule_id} does not apply to {context}")
         clients, servers = clients or verdict[0], servers or verdict[1]

@@ -62,8 +62,6 @@ def test_every_pair_is_compared(verdicts: dict[str, tuple[int, bool, str]]) -> N
     assert not failed, f"pairs not compared (exit 2 or 3): {failed}"
 
 
-@pytest.mark.xfail(reason="issue 12 in progress: the rule families are not all modelled yet",
-                   strict=False)
 def test_agreement_with_oasdiff(verdicts: dict[str, tuple[int, bool, str]]) -> None:
     disagree = {pair for pair, (code, breaking, _) in verdicts.items()
                 if (code == 1) != breaking}

@@ -335,6 +335,12 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
      "security-scheme-removed-unused", (False, False)),
     ("operation requires credentials", lambda s: _things_op(s).__setitem__(
         "security", [{"key": []}]), "security-requirement-added", (True, False)),
+    # Parameters travel as text: a string takes any scalar's text, an array a single value.
+    ("query parameter string to integer", lambda s: _things_op(s)["parameters"][0].__setitem__(
+        "schema", {"type": "integer"}), "type-narrowed", (True, False)),
+    ("query parameter string to array of strings", lambda s: _things_op(s)["parameters"][0]
+     .__setitem__("schema", {"type": "array", "items": {"type": "string"}}), "type-widened",
+     (False, True)),
     ("parameter default added", lambda s: _things_op(s)["parameters"][1]["schema"]
      .__setitem__("default", "a"), "parameter-default-added", (False, True)),
     ("webhook added", lambda s: s.__setitem__("webhooks", {"thingCreated": {"post": {
@@ -624,3 +630,38 @@ def test_a_webhook_is_read_from_its_consumers_side(tmp_path: Path) -> None:
     del hook_gone["webhooks"]
     (removed,) = diff.diff(old, _lower(hook_gone, tmp_path, "no-hook")).changes
     assert (removed.rule, removed.level) == ("webhook-removed", "ERR")
+
+
+def _pets(discriminator: dict[str, Any] | None) -> Spec:
+    spec = copy.deepcopy(BASE)
+    _schemas(spec).update({
+        "Cat": {"type": "object", "properties": {"kind": {"type": "string"}}},
+        "Dog": {"type": "object", "properties": {"kind": {"type": "string"}}},
+    })
+    pet: dict[str, Any] = {"oneOf": [{"$ref": "#/components/schemas/Cat"},
+                                     {"$ref": "#/components/schemas/Dog"}]}
+    if discriminator is not None:
+        pet["discriminator"] = discriminator
+    _result(spec)["properties"]["pet"] = pet
+    return spec
+
+
+def test_discriminator_property_and_mapping(tmp_path: Path) -> None:
+    mapping = {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"}
+    old = _lower(_pets({"propertyName": "kind", "mapping": mapping}), tmp_path, "old")
+
+    def changes(discriminator: dict[str, Any] | None) -> list[tuple[str, str, bool]]:
+        new = _lower(_pets(discriminator), tmp_path, "new")
+        return sorted((c.rule, c.level, c.breaks_servers) for c in diff.diff(old, new).changes
+                      if c.rule.startswith("discriminator"))
+
+    assert changes(None) == [("discriminator-removed", "INFO", False)]
+    assert changes({"propertyName": "type", "mapping": mapping}) == [
+        ("discriminator-property-changed", "WARN", True)]
+    assert changes({"propertyName": "kind", "mapping": {
+        "cat": mapping["cat"], "dog": mapping["dog"], "hound": mapping["dog"]}}) == [
+        ("discriminator-mapping-added", "WARN", False)]
+    assert changes({"propertyName": "kind", "mapping": {"cat": mapping["dog"],
+                                                        "dog": mapping["cat"]}}) == [
+        ("discriminator-mapping-changed", "WARN", True),
+        ("discriminator-mapping-changed", "WARN", True)]
