@@ -16,6 +16,7 @@ import pytest
 
 from generator import diff
 from generator.cli import build_api_to_compare
+from generator.load import load
 
 Spec = dict[str, Any]
 
@@ -369,7 +370,7 @@ CASES: list[tuple[str, Mutation, str, tuple[bool, bool]]] = [
 def _lower(spec: Spec, folder: Path, name: str) -> Any:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
-    api, _warnings = build_api_to_compare(path, strict=True)
+    api, _warnings = build_api_to_compare(load(path), strict=True)
     return api
 
 
