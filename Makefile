@@ -14,7 +14,7 @@ help:
 	@echo "make test-model  install the model extra (PyTorch CPU, all-MiniLM-L6-v2) and test the model service with the SDKs"
 	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
-	@echo "make serve     the 2024-05-01-preview server with the demo service, under granian [HOST=127.0.0.1 PORT=8000 WORKERS=1 API_KEY=demo-key]"
+	@echo "make serve     one server for every contract (the api-versions and OpenAI v1) with the demo service, under granian [HOST=127.0.0.1 PORT=8000 WORKERS=1 API_KEY=demo-key]"
 	@echo "make serve-model  all-MiniLM-L6-v2 behind the 2024-05-01-preview server, batched [PORT API_KEY MAX_BATCH_SIZE=32 MAX_WAIT_MS=2 BATCHING=1 TRUNCATE=NONE]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
@@ -61,14 +61,17 @@ diff: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check generator tests
 	$(VENV)/bin/mypy --strict --cache-dir .mypy_cache generator/runtime
+	$(VENV)/bin/ruff check embeddings_server examples
+	MYPYPATH=generated $(VENV)/bin/mypy --strict --cache-dir .mypy_cache embeddings_server
 	$(VENV)/bin/ruff check generated
 	cd generated && ../$(VENV)/bin/mypy --strict --cache-dir ../.mypy_cache $(notdir $(patsubst %/__init__.py,%,$(GENERATED_PACKAGES)))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
 
-# The generated 2024-05-01-preview server with the demo service (examples/demo_service.py),
-# under granian as the README's Deployment section recommends.
+# One app for every contract in spec/ (embeddings_server) with the demo service
+# (examples/demo_service.py), under granian as the README's Deployment section recommends:
+# ?api-version=... for the Azure versions, none for OpenAI v1.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1

@@ -97,7 +97,12 @@ class _Lowerer:
         info = info if isinstance(info, dict) else {}
         self.prefix = str(info.get("x-codegen-package") or naming.snake_case(
             str(info.get("title") or "API")))
-        self.client_names = set(naming.client_names(naming.pascal_case(self.prefix)))
+        # Class names (`<prefix>Client`, `<prefix>Service`): x-codegen-class-prefix where the
+        # package prefix does not spell them well ("OpenAIEmbeddings", not "OpenaiEmbeddings").
+        given = info.get("x-codegen-class-prefix")
+        self.class_prefix = (given if isinstance(given, str) and given.isidentifier()
+                             and given[:1].isupper() else naming.pascal_case(self.prefix))
+        self.client_names = set(naming.client_names(self.class_prefix))
 
     # ---- entry ----------------------------------------------------------------------------
 
@@ -117,7 +122,7 @@ class _Lowerer:
         if any(d.level == "error" for d in self.diagnostics):
             raise SpecError(self.diagnostics)
         exception_taken = set(self.taken)
-        class_prefix = naming.pascal_case(prefix)
+        class_prefix = self.class_prefix
         exception_names = tuple(
             (role, naming.unique(name if name not in exception_taken else "Api" + name,
                                  exception_taken))

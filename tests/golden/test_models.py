@@ -58,10 +58,12 @@ def test_embedding_is_a_float_array_or_a_base64_string() -> None:
 
 @pytest.mark.parametrize(("data", "paths"), [
     ({}, ["input"]),
-    ({"input": "text"}, ["input"]),
+    ({"input": 5}, ["input"]),
+    ({"input": [["a"]]}, ["input"]),
     ({"input": ["a"], "dimensions": 2**31}, ["dimensions"]),
     ({"input": ["a"], "dimensions": True}, ["dimensions"]),
-    ({"input": ["a", None], "model": 5}, ["input[1]", "model"]),
+    # input is a union (string, strings, tokens, token arrays): a bad item fails the union
+    ({"input": ["a", None], "model": 5}, ["input", "model"]),
 ])
 def test_validation_reports_every_path(data: dict[str, object], paths: list[str]) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -22,15 +22,13 @@ VERSIONS: dict[str, dict[str, Any]] = {
         "package": "model_inference_2024_05_01_preview",
         "result": "EmbeddingsResult",
         "auth": _api_key,
-        "formats": ("float", "base64", "int8", "uint8", "binary", "ubinary"),
     },
     # Its Embedding.embedding is documented as number[] only: a base64 string would break the
-    # documented response, so the demo refuses that format (422) rather than send one.
+    # documented response, so the adapter refuses that format (422) rather than send one.
     "2024-04-01-preview": {
         "package": "model_inference_2024_04_01_preview",
         "result": "CreateEmbeddingResponse",
         "auth": _bearer,
-        "formats": ("float", "int8", "uint8", "binary", "ubinary"),
     },
 }
 
@@ -38,7 +36,7 @@ VERSIONS: dict[str, dict[str, Any]] = {
 def demo_service(version: str) -> DemoService:
     info = VERSIONS[version]
     package = importlib.import_module(info["package"])
-    return DemoService(package=package, result=info["result"], formats=info["formats"])
+    return DemoService(package=package)
 
 
 def demo_app(version: str, key: str, service: Any = None, **options: Any) -> Any:

@@ -175,7 +175,8 @@ def test_validation_errors_name_every_field_path() -> None:
     (b"", "required"),
     (b"[]", "invalid"),
     (b"null", "invalid"),
-    (b'{"input": "not an array"}', "invalid")])
+    (b'{"input": 42}', "invalid"),
+    (b'{"input": [["not a token"]]}', "invalid")])
 def test_unparseable_bodies_are_400(content: bytes, why: str) -> None:
     service = Service()
     payload = assert_error(call(service, content=content), 400, "InvalidRequestBody")

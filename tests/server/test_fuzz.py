@@ -60,7 +60,10 @@ SCHEMAS = {version: schemathesis.openapi.from_path(SPEC_DIR / f"{version}.yaml")
            for version in VERSIONS}
 CASES = [pytest.param(version, op.ok().label, kind, id=f"{version}-{op.ok().label}-{kind}")
          for version, schema in SCHEMAS.items() for op in schema.get_all_operations()
-         for kind in KINDS]
+         for kind in KINDS
+         # with the api-version pinned, a request without a body (GET /info) has nothing
+         # left to make invalid
+         if not (kind == "invalid-pinned" and not op.ok().body)]
 
 
 @pytest.fixture(scope="module")

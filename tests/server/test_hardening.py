@@ -64,8 +64,9 @@ JSON_H = (b"content-type", b"application/json")
 
 
 def test_a_million_invalid_items_answer_a_small_400() -> None:
+    # images must be objects: a million numbers are a million problems
     content = b'{"input":[' + b",".join([b"1"] * 1_000_000) + b"]}"
-    response = call(Service(), content=content)
+    response = call(Service(), url=IMAGE_URL, content=content)
     assert len(response.content) < 64 * 1024
     payload = assert_error(response, 400, "InvalidRequestBody")
     assert len(payload["error"]["details"]) == MAX_ERROR_DETAILS
@@ -89,14 +90,14 @@ def test_a_huge_unknown_name_is_clipped() -> None:
 
 
 def test_capped_validation_stops_and_says_so() -> None:
-    from model_inference_2024_05_01_preview.models import EmbeddingsOptions
+    from model_inference_2024_05_01_preview.models import ImageEmbeddingsOptions
 
     with pytest.raises(rt.ValidationError) as caught:
-        EmbeddingsOptions.validate({"input": [1] * 50}, max_errors=3)
+        ImageEmbeddingsOptions.validate({"input": [1] * 50}, max_errors=3)
     assert len(caught.value.errors) == 3 and caught.value.truncated
     assert "more errors not shown" in str(caught.value)
     with pytest.raises(rt.ValidationError) as uncapped:
-        EmbeddingsOptions.validate({"input": [1] * 50})
+        ImageEmbeddingsOptions.validate({"input": [1] * 50})
     assert len(uncapped.value.errors) == 50 and not uncapped.value.truncated
 
 

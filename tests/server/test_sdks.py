@@ -191,7 +191,7 @@ def test_azure_wrong_key_is_client_authentication_error(demo: tuple[str, Recordi
     ({"encoding_format": "float16"}, 422, "UnsupportedParameter"),
     ({"input_type": "poem"}, 422, "UnsupportedParameter"),
     ({"dimensions": "many"}, 400, "InvalidRequestBody"),
-    ({"input": [1, 2]}, 400, "InvalidRequestBody")])
+    ({"input": [1, "a"]}, 400, "InvalidRequestBody")])
 def test_azure_bad_request_is_http_response_error_with_our_code(
         demo: tuple[str, RecordingDemo], options: dict[str, Any], status: int, code: str) -> None:
     url, _service = demo

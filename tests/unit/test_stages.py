@@ -111,6 +111,18 @@ def test_lower_builds_the_ir(write_spec) -> None:  # type: ignore[no-untyped-def
     assert thing.pointer == "/components/schemas/Thing"
 
 
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, "Tiny"), ("OpenAIEmbeddings", "OpenAIEmbeddings"),
+    ("not-an-identifier", "Tiny"), ("lowerCase", "Tiny"), (7, "Tiny")])
+def test_class_prefix_from_the_spec(write_spec, given: object, expected: str) -> None:  # type: ignore[no-untyped-def]
+    text = MINIMAL if given is None else MINIMAL.replace(
+        "info: {title: Tiny, version: '1'}", f"info: {{title: Tiny, version: '1', "
+        f"x-codegen-class-prefix: {given}}}")
+    assert given is None or text != MINIMAL
+    api = lower(load(write_spec(text)))
+    assert (api.class_prefix, api.package) == (expected, "tiny_1")
+
+
 def test_naming() -> None:
     assert snake_case("api-version") == "api_version"
     assert snake_case("2fast") == "n_2fast"
