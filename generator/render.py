@@ -680,16 +680,34 @@ def _zero_value(ctx: _Context, t: ir.TypeRef) -> Any:
         _scalar_kind(ctx, t) or "", None)
 
 
-def _error_field_arguments(ctx: _Context, model: ir.Model, prop: ir.Property) -> str | None:
+def _azure_writes_all(model: ir.Model) -> bool:
+    """Whether the runtime's Azure core Error object (code, message, target?, details?) fills
+    every required property of `model`; OpenAI's error also requires `type` and `param`."""
+    return all(p.name in ("code", "message") for p in model.properties if p.required)
+
+
+def _is_nullable(t: ir.TypeRef) -> bool:
+    return isinstance(t, ir.UnionType) and any(
+        isinstance(v, ir.PrimitiveType) and v.kind == "null" for v in t.variants)
+
+
+def _error_field_arguments(ctx: _Context, model: ir.Model, prop: ir.Property,
+                           in_error: bool = False) -> str | None:
     """The arguments of the runtime's ErrorField saying how the server fills one property of
-    an error body, or None to leave the property out."""
+    an error body, or None to leave the property out. `in_error`: the property belongs to a
+    nested error object (where `type` is the error's category)."""
     names = {p.name for p in model.properties}
     scalar = _scalar_kind(ctx, prop.type)
     nested = _object_of(ctx, prop.type)
     items = _items_object(ctx, prop.type)
     kind = None
-    if prop.name == "error" and _is_azure_error(nested):
+    if (prop.name == "error" and nested is not None and _is_azure_error(nested)
+            and not _azure_writes_all(nested)):
+        kind = "object"
+    elif prop.name == "error" and _is_azure_error(nested):
         kind = "azure_error"
+    elif in_error and prop.name == "type" and scalar == "string":
+        kind = "error_type"
     elif prop.name == "error" and scalar == "string":
         # The flat shapes' `error` describes the failure: the code when there is no `code`.
         kind = "phrase" if "code" in names else "code"
@@ -716,6 +734,8 @@ def _error_field_arguments(ctx: _Context, model: ir.Model, prop: ir.Property) ->
     options: dict[str, Any] = {}
     if kind == "zero":
         options["zero"] = _zero_value(ctx, prop.type)
+    if kind == "target" and prop.required and _is_nullable(prop.type):
+        options["nullable"] = True
     if kind == "azure_error":
         assert nested is not None
         inner_names = {p.name for p in nested.properties}
@@ -735,6 +755,11 @@ def _error_field_arguments(ctx: _Context, model: ir.Model, prop: ir.Property) ->
         arguments.append("required=True")
     arguments += [f"{name}={literal(value)}" for name, value in options.items()
                   if value is not None]
+    if kind == "object":
+        assert nested is not None
+        inner = [f"ErrorField({view})" for p in nested.properties
+                 if (view := _error_field_arguments(ctx, nested, p, in_error=True)) is not None]
+        arguments.append("fields=(" + "".join(f"{view}, " for view in inner).rstrip() + ")")
     return ", ".join(arguments)
 
 

@@ -158,6 +158,8 @@ ErrorFieldKind = _t.Literal[
     "target",  # the offending field(s), joined
     "detail_object",  # the first detail as a {loc, value, msg, type} object
     "detail_list",  # every detail as such an object
+    "object",  # an object whose own properties are ErrorFields (`fields`), e.g. OpenAI's error
+    "error_type",  # a category of the status, as OpenAI's `type` ("invalid_request_error", ...)
     "zero",  # a required property with nothing to say: its type's zero value
 ]
 
@@ -180,6 +182,10 @@ class ErrorField:
     value_key: str | None = None
     message_key: str | None = None
     code_key: str | None = None
+    #: object: its properties.
+    fields: tuple[ErrorField, ...] = ()
+    #: target: null (rather than "") when required and there is no target.
+    nullable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +266,21 @@ def _detail_item(detail: _Detail, spec: ErrorField) -> dict[str, _t.Any]:
     return item
 
 
+#: OpenAI's error categories (its `type`), by status; any other 4xx is an invalid request.
+_ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+def _error_type(status: int) -> str:
+    if status >= 500:
+        return "server_error"
+    return _ERROR_TYPES.get(status, "invalid_request_error")
+
+
 def write_error_body(
     shape: ErrorShape,
     status: int,
@@ -269,8 +290,19 @@ def write_error_body(
     details: tuple[_Detail, ...],
 ) -> dict[str, _t.Any]:
     """The body of an error answer in `shape`, property by property in the shape's order."""
+    return _error_object(shape.fields, status, code, message, target, details)
+
+
+def _error_object(
+    fields: tuple[ErrorField, ...],
+    status: int,
+    code: str,
+    message: str,
+    target: str | None,
+    details: tuple[_Detail, ...],
+) -> dict[str, _t.Any]:
     body: dict[str, _t.Any] = {}
-    for spec in shape.fields:
+    for spec in fields:
         kind = spec.kind
         if kind == "azure_error":
             body[spec.wire] = _azure_error(code, message, target, details, spec)
@@ -291,8 +323,14 @@ def write_error_body(
             body[spec.wire] = _phrase(status)
         elif kind == "target":
             named = _targets(target, details)
-            if named is not None or spec.required:
-                body[spec.wire] = named or ""
+            if named is not None:
+                body[spec.wire] = named
+            elif spec.required:
+                body[spec.wire] = None if spec.nullable else ""
+        elif kind == "object":
+            body[spec.wire] = _error_object(spec.fields, status, code, message, target, details)
+        elif kind == "error_type":
+            body[spec.wire] = _error_type(status)
         elif kind == "detail_object":
             if details:
                 body[spec.wire] = _detail_item(details[0], spec)

@@ -54,7 +54,19 @@ class OpenAIEmbeddingsService(_t.Protocol):
 
 _ERROR_SHAPE_0 = ErrorShape(
     name="ErrorResponse",
-    fields=(ErrorField("error", "azure_error", required=True),),
+    fields=(
+        ErrorField(
+            "error",
+            "object",
+            required=True,
+            fields=(
+                ErrorField("message", "message", required=True),
+                ErrorField("type", "error_type", required=True),
+                ErrorField("param", "target", required=True, nullable=True),
+                ErrorField("code", "code", required=True),
+            ),
+        ),
+    ),
 )
 
 SERVER_API = ServerApi(

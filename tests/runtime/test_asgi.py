@@ -76,6 +76,24 @@ def test_the_azure_shape_carries_target_and_details_when_declared() -> None:
     assert write_error_body(bare, 599, "C", "M", None, ())["error"]["code"] == "C"
 
 
+OPENAI_SHAPE = ErrorShape(name="ErrorResponse", fields=(ErrorField(
+    "error", "object", True, fields=(
+        ErrorField("message", "message", True), ErrorField("type", "error_type", True),
+        ErrorField("param", "target", True, nullable=True), ErrorField("code", "code", True))),))
+
+
+@pytest.mark.parametrize(("status", "category"), [
+    (400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"),
+    (404, "not_found_error"), (413, "invalid_request_error"), (422, "invalid_request_error"),
+    (429, "rate_limit_error"), (500, "server_error"), (503, "server_error")])
+def test_a_nested_error_object_as_openai_writes_it(status: int, category: str) -> None:
+    body = write_error_body(OPENAI_SHAPE, status, "C", "M", None, ())
+    assert body == {"error": {"message": "M", "type": category, "param": None, "code": "C"}}
+    assert list(body["error"]) == ["message", "type", "param", "code"]  # the shape's order
+    named = write_error_body(OPENAI_SHAPE, 400, "C", "M", None, DETAILS)
+    assert named["error"]["param"] == "input[0].image, dimensions"
+
+
 @dataclasses.dataclass(kw_only=True, slots=True)
 class Body(rt.Model):
     name: str

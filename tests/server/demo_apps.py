@@ -30,6 +30,12 @@ VERSIONS: dict[str, dict[str, Any]] = {
         "result": "CreateEmbeddingResponse",
         "auth": _bearer,
     },
+    # OpenAI v1: no api-version, a bearer key, OpenAI's error body.
+    "v1": {
+        "package": "openai_embeddings_v1",
+        "result": "CreateEmbeddingResponse",
+        "auth": _bearer,
+    },
 }
 
 

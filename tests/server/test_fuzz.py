@@ -56,8 +56,8 @@ CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conform
 # Why a schema-valid request may still be refused with 400 when its headers are drawn freely.
 VALID_BUT_REFUSED = {"InvalidHeaderValue", "ExtraParametersNotAllowed"}
 
-SCHEMAS = {version: schemathesis.openapi.from_path(SPEC_DIR / f"{version}.yaml")
-           for version in VERSIONS}
+SCHEMAS = {version: schemathesis.openapi.from_path(
+    SPEC_DIR / ("openai-v1.yaml" if version == "v1" else f"{version}.yaml")) for version in VERSIONS}
 CASES = [pytest.param(version, op.ok().label, kind, id=f"{version}-{op.ok().label}-{kind}")
          for version, schema in SCHEMAS.items() for op in schema.get_all_operations()
          for kind in KINDS
@@ -70,8 +70,9 @@ CASES = [pytest.param(version, op.ok().label, kind, id=f"{version}-{op.ok().labe
 def servers() -> Iterator[dict[str, str]]:
     urls: dict[str, str] = {}
     with serve(demo_app("2024-05-01-preview", "k")) as new, \
-            serve(demo_app("2024-04-01-preview", "k")) as old:
-        urls["2024-05-01-preview"], urls["2024-04-01-preview"] = new, old
+            serve(demo_app("2024-04-01-preview", "k")) as old, \
+            serve(demo_app("v1", "k")) as v1:
+        urls["2024-05-01-preview"], urls["2024-04-01-preview"], urls["v1"] = new, old, v1
         yield urls
 
 
@@ -88,9 +89,10 @@ def test_fuzz(servers: dict[str, str], version: str, label: str, kind: str) -> N
     valid = kind.startswith("valid")
     pinned = kind.endswith("pinned")
     fixed: dict[str, Any] = {}
-    if pinned or valid:  # a valid request names the one supported version
+    takes_version = version != "v1"  # OpenAI v1 has neither api-version nor extra-parameters
+    if (pinned or valid) and takes_version:  # a valid request names the one supported version
         fixed["query"] = {"api-version": version}
-    if pinned:
+    if pinned and takes_version:
         fixed["headers"] = {"extra-parameters": "pass-through"}
     strategy = operation.as_strategy(
         generation_mode=GenerationMode.POSITIVE if valid else GenerationMode.NEGATIVE, **fixed)
