@@ -27,6 +27,7 @@ from .adapter import (
     MAX_INPUTS,
     Contract,
     ContractAdapter,
+    SharedHooks,
 )
 from .dispatch import ApiVersionDispatcher
 from .service import (
@@ -59,13 +60,20 @@ def create_app(
     """
     if api_keys is not None and not isinstance(api_keys, (str, bytes, bytearray)):
         api_keys = tuple(api_keys)  # given to each contract: an iterator would serve only one
+    if options.get("metrics", True) is True:
+        try:  # one registry for every contract: /metrics shows them all (api_version label)
+            from prometheus_client import CollectorRegistry
+        except ImportError:
+            pass
+        else:
+            options["metrics"] = CollectorRegistry()
+    hooks = SharedHooks(service)  # the service's startup/shutdown, once for all contracts
     apps = {}
     for contract in contracts:
-        adapter = ContractAdapter(service, contract)
+        adapter = ContractAdapter(service, contract, hooks=hooks)
         apps[contract.version] = adapter.package.create_app(
             adapter, api_keys=api_keys, authenticate=authenticate, **options)
-    return ApiVersionDispatcher(apps, default=DEFAULT_CONTRACT, prefixes=DEFAULT_PREFIXES,
-                                hooks=service)
+    return ApiVersionDispatcher(apps, default=DEFAULT_CONTRACT, prefixes=DEFAULT_PREFIXES)
 
 
 __all__ = [
@@ -82,6 +90,7 @@ __all__ = [
     "ImageRequest",
     "ModelInfo",
     "ServiceError",
+    "SharedHooks",
     "TextInput",
     "TextRequest",
     "create_app",

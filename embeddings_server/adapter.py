@@ -10,6 +10,7 @@ neutral ServiceError becomes the package's, so it is answered in the contract's 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import uuid
 from dataclasses import dataclass, fields
@@ -60,13 +61,46 @@ DEFAULT_PREFIXES = ("/v1", "/openai/v1")
 MAX_INPUTS = 2048
 
 
+class SharedHooks:
+    """The service's `startup` and `shutdown` (either may be missing), run once for every
+    contract that shares the service: startup by the first contract app that starts (through
+    the lifespan, or before its first request on a host without one), shutdown when the last
+    one that started stops."""
+
+    def __init__(self, service: object) -> None:
+        self.service = service
+        self._lock = asyncio.Lock()
+        self._started = False
+        self._users = 0
+
+    async def startup(self) -> None:
+        async with self._lock:
+            if not self._started:
+                hook = getattr(self.service, "startup", None)
+                if hook is not None:
+                    await hook()
+                self._started = True
+            self._users += 1
+
+    async def shutdown(self) -> None:
+        async with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users == 0 and self._started:
+                self._started = False
+                hook = getattr(self.service, "shutdown", None)
+                if hook is not None:
+                    await hook()
+
+
 class ContractAdapter:
     """One contract's service Protocol over an EmbeddingsService (see the module docstring)."""
 
     def __init__(self, service: EmbeddingsService, contract: Contract,
-                 package: ModuleType | None = None) -> None:
+                 package: ModuleType | None = None, hooks: SharedHooks | None = None) -> None:
         self.service = service
         self.contract = contract
+        #: The service's lifespan hooks, shared with the other contracts' adapters.
+        self.hooks = hooks if hooks is not None else SharedHooks(service)
         self.package = package if package is not None else importlib.import_module(contract.package)
         # the package's ServiceError: same signature as embeddings_server.ServiceError
         self._error: Any = self.package.ServiceError
@@ -78,6 +112,14 @@ class ContractAdapter:
         self._result_type: Any = getattr(models, contract.result)
         self._result_fields = {f.name for f in fields(self._result_type)}
         self._info_type: Any = getattr(models, "ModelInfo", None)
+
+    # ---- the lifespan hooks the generated apps call (once each, per contract) ----
+
+    async def startup(self) -> None:
+        await self.hooks.startup()
+
+    async def shutdown(self) -> None:
+        await self.hooks.shutdown()
 
     # ---- the operations, by the names the generated Protocols give them ----
 

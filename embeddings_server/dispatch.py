@@ -10,8 +10,10 @@ package's create_app(), which validates and answers in its own shapes) and choos
 - anything else: 400 `UnsupportedApiVersionValue` (the code of the Azure REST API
   guidelines), listing the supported versions, in the Azure core error shape.
 
-Lifespan events go to every contract app (each answers as it would alone), and the hooks
-of the shared service (`startup`, `shutdown`) run once.
+Lifespan events go to every contract app (each answers as it would alone: its readiness
+follows its own startup); `hooks`, if given, run once around them (create_app() gives none:
+its contract apps share the service's hooks through SharedHooks, so that a host without a
+lifespan still runs them once, before the first request).
 """
 
 from __future__ import annotations

@@ -129,6 +129,10 @@ class _Metrics:
         return bytes(prometheus.generate_latest(self.registry))
 
 
+#: Where a registry a caller gave keeps the metrics registered in it (see Observer).
+_SHARED_ATTRIBUTE = "_embeddings_codegen_metrics"
+
+
 def _import_prometheus() -> _t.Any:
     try:
         return importlib.import_module("prometheus_client")
@@ -151,7 +155,7 @@ class Observer:
 
     logger: the name of the access logger (records at INFO, one per request).
     metrics: False, True (a registry of the app's own, when prometheus-client is installed),
-    or a prometheus_client CollectorRegistry to register in.
+    or a prometheus_client CollectorRegistry to register in (several apps may share one).
     tracing: whether to start a span per request (when opentelemetry-api is installed; with
     no SDK configured its spans are no-ops).
     """
@@ -168,9 +172,17 @@ class Observer:
         self.metrics: _Metrics | None = None
         if metrics is not False:
             prometheus = _import_prometheus()
-            if prometheus is not None:
-                registry = prometheus.CollectorRegistry() if metrics is True else metrics
-                self.metrics = _Metrics(prometheus, registry)
+            if prometheus is not None and metrics is True:
+                self.metrics = _Metrics(prometheus, prometheus.CollectorRegistry())
+            elif prometheus is not None:
+                # Apps given the same registry (one process serving several contracts, each
+                # package with its own copy of this module) share its metric families,
+                # which prometheus would refuse to register twice: the registry keeps them.
+                shared = getattr(metrics, _SHARED_ATTRIBUTE, None)
+                if shared is None:
+                    shared = _Metrics(prometheus, metrics)
+                    setattr(metrics, _SHARED_ATTRIBUTE, shared)
+                self.metrics = shared
         self._otel = _import_opentelemetry() if tracing else None
         self._tracer = None
         if self._otel is not None:

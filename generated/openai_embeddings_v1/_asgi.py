@@ -12,6 +12,7 @@ with the request id, and nothing of it reaches the client. Standard library only
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import hmac
 import json
@@ -25,9 +26,17 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
+from . import _answer
 from . import _runtime as _rt
+from ._observe import PROMETHEUS_CONTENT_TYPE, Exchange, Observer
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Seconds a service method may take before the request is answered 504 (create_app's
+#: request_timeout).
+DEFAULT_REQUEST_TIMEOUT = 60.0
+#: Seconds a client may take to send a request's body once its head has arrived
+#: (create_app's body_timeout): a stalled upload is answered 408 and its connection closed.
+DEFAULT_BODY_TIMEOUT = 30.0
 #: At most this many problems are collected and listed in an error's details; the message
 #: says when there were more.
 MAX_ERROR_DETAILS = 100
@@ -401,8 +410,11 @@ class ServerApi:
     #: For requests that match no operation (404, 405): every operation's documented errors;
     #: it always has a "default".
     errors: ErrorTable
-    #: The logger errors go to (the generated server module's name).
+    #: The logger errors go to (the generated server module's name); the access log is its
+    #: `.access` child.
     logger: str
+    #: The spec as JSON, served at /openapi.json (None: not served).
+    openapi_json: str | None = None
 
 
 class Router:
@@ -421,7 +433,8 @@ class Router:
 
     def route_of(self, scope: Scope) -> tuple[Route, dict[str, str]]:
         path = scope.get("path", "")
-        method = scope.get("method", "GET").upper()
+        # Methods are case-sensitive (RFC 9110 9.1): `post` is not POST, and answers 405.
+        method = scope.get("method", "GET")
         route = self._static.get((method, path))
         if route is not None:
             return route, {}
@@ -482,6 +495,12 @@ def create_app(
     api_keys: Iterable[str] | None = None,
     authenticate: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
+    check_results: bool = True,
+    operator_endpoints: bool = True,
+    metrics: bool | object = True,
+    tracing: bool = True,
 ) -> ASGIApp:
     """The ASGI application serving `service` (see the generated server.create_app)."""
     keys: tuple[bytes, ...] | None = None
@@ -495,13 +514,67 @@ def create_app(
         if not all(isinstance(k, str) for k in listed):
             raise TypeError("api_keys must hold str keys")
         keys = tuple(k.encode("utf-8") for k in listed)
-    server = _Server(api, service, keys, authenticate, max_body_bytes)
+    for name, seconds in (("request_timeout", request_timeout), ("body_timeout", body_timeout)):
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not seconds > 0
+            or not math.isfinite(seconds)
+        ):
+            raise ValueError(f"{name} must be a positive number of seconds or None")
+    options = _Options(
+        max_body_bytes=max_body_bytes,
+        request_timeout=request_timeout,
+        body_timeout=body_timeout,
+        check_results=check_results,
+        operator_endpoints=operator_endpoints,
+    )
+    observer = Observer(f"{api.logger}.access", metrics=metrics, tracing=tracing)
+    server = _Server(api, service, keys, authenticate, options, observer)
 
     # A plain coroutine function: ASGI servers (uvicorn) tell ASGI 3 apps by that.
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await server.serve(scope, receive, send)
 
     return app
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Options:
+    max_body_bytes: int
+    request_timeout: float | None
+    body_timeout: float | None
+    check_results: bool
+    operator_endpoints: bool
+
+
+class _ClientGone(Exception):
+    """The client closed the connection before its answer: nothing is sent."""
+
+
+@dataclass(slots=True)
+class _Request:
+    """What the pipeline learns about one request as it goes."""
+
+    scope: Scope
+    receive: Receive
+    headers: dict[str, str]
+    request_id: str
+    exchange: Exchange
+    #: Whether the body was read to its end (an answer before that closes the connection).
+    body_done: bool = False
+    #: Whether the client went away while its request was being served.
+    gone: bool = False
+
+
+#: The operator endpoints: path -> what it answers (GET and HEAD only).
+_OPERATOR_PATHS = {
+    "/health": "live",
+    "/health/live": "live",
+    "/health/ready": "ready",
+    "/openapi.json": "openapi",
+    "/metrics": "metrics",
+}
 
 
 class _Server:
@@ -513,13 +586,16 @@ class _Server:
         service: object,
         keys: tuple[bytes, ...] | None,
         authenticate: Authenticator | None,
-        max_body_bytes: int,
+        options: _Options,
+        observer: Observer,
     ) -> None:
         self.api = api
         self.service = service
         self.keys = keys
         self.authenticate = authenticate
-        self.max_body_bytes = max_body_bytes
+        self.options = options
+        self.max_body_bytes = options.max_body_bytes
+        self.observer = observer
         self.router = Router(api.routes)
         self.logger = logging.getLogger(api.logger)
         self.key_headers = frozenset((api.key_header, "authorization"))
@@ -539,10 +615,27 @@ class _Server:
                 ),
             )
         )
+        # The operator endpoints a spec path does not take.
+        self.operator_paths: dict[str, str] = {}
+        if options.operator_endpoints:
+            for path, kind in _OPERATOR_PATHS.items():
+                if not any(route.pattern.match(path) for route in api.routes):
+                    self.operator_paths[path] = kind
+        # Ready once the service's startup hook has run (at once without one).
+        # Looked up on the class, as Python looks up special methods: a service answering any
+        # attribute (a __getattr__ proxy) has no hooks unless its class defines them.
+        self.startup = _hook(service, "startup")
+        self.shutdown = _hook(service, "shutdown")
+        self.ready = self.startup is None
+        # Set by the lifespan protocol; when a host never runs it (httpx's ASGITransport, a
+        # server with lifespan off), startup runs before the first request instead.
+        self.lifespan = False
+        self.startup_lock = asyncio.Lock()
+        self.stopping = False
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
@@ -557,43 +650,262 @@ class _Server:
         else:
             request_id = str(uuid.uuid4())
             reply_headers = {"x-request-id": request_id}
-        errors = self.api.errors
-        body: bytes | None
+        method = scope.get("method", "GET")
+        exchange = self.observer.begin(method, request_id, headers)
+        request = _Request(scope, receive, headers, request_id, exchange)
         try:
-            route, path_params = self.router.route_of(scope)
-            errors = route.errors
-            if conflicts:
-                raise _Failure(
-                    400,
-                    "InvalidHeaderValue",
-                    f"Header {conflicts[0]!r} is repeated with different values.",
-                    details=[
-                        _Detail(name, "InvalidValue", "is repeated with different values")
-                        for name in conflicts
-                    ],
+            operator = self.operator_paths.get(scope.get("path", ""))
+            if operator is not None and method in ("GET", "HEAD"):
+                self.observer.routed(exchange, scope["path"], "", "")
+                await self._operator(operator, request, send, reply_headers)
+                return
+            await self._serve_api(request, send, conflicts, reply_headers)
+        finally:
+            self.observer.end(exchange)
+
+    async def _serve_api(
+        self,
+        request: _Request,
+        send: Send,
+        conflicts: tuple[str, ...],
+        reply_headers: dict[str, str],
+    ) -> None:
+        errors = self.api.errors
+        headers = request.headers
+        request_id = request.request_id
+        body: list[bytes] | None
+        try:
+            try:
+                if "transfer-encoding" in headers and "content-length" in headers:
+                    # Request smuggling: the two framings may disagree on where this request
+                    # ends (RFC 9112 6.3): refuse it and close the connection.
+                    raise _Failure(
+                        400,
+                        "InvalidRequestFraming",
+                        "A request may not carry both Content-Length and Transfer-Encoding.",
+                        headers={"connection": "close"},
+                    )
+                route, path_params = self.router.route_of(request.scope)
+                errors = route.errors
+                self.observer.routed(
+                    request.exchange,
+                    route.path,
+                    route.operation_id,
+                    _api_version_of(request.scope, route, self.api.api_version),
                 )
-            status, payload = await self._handle(
-                route, path_params, scope, receive, headers, request_id
-            )
-            body = _json_bytes(payload)
+                if conflicts:
+                    raise _Failure(
+                        400,
+                        "InvalidHeaderValue",
+                        f"Header {conflicts[0]!r} is repeated with different values.",
+                        details=[
+                            _Detail(name, "InvalidValue", "is repeated with different values")
+                            for name in conflicts
+                        ],
+                    )
+                if not self.ready and not self.stopping:
+                    await self._until_started()
+                status, result = await self._handle(route, path_params, request)
+                body = await _answer.write_answer(
+                    result, route.result, check=self.options.check_results
+                )
+            except _answer.InvalidResult as invalid:
+                self.logger.error("request %s: the service's %s", request_id, invalid)
+                raise _crash(request_id) from None
         except _Failure as failure:
-            status, body = self._safe_error_reply(errors, failure, reply_headers, request_id)
-        except Exception:
-            self.logger.exception("request %s failed in the service", request_id)
-            status, body = self._safe_error_reply(
+            status, error_body = self._safe_error_reply(errors, failure, reply_headers, request_id)
+            body = None if error_body is None else [error_body]
+        except _ClientGone:
+            request.exchange.outcome = "client disconnected"
+            request.exchange.status = 499  # nginx's figure for it; nothing is sent
+            return
+        except asyncio.CancelledError:
+            if _cancelled_from_outside():
+                raise  # the server is cancelling this request (shutdown): let it
+            # The service raised CancelledError of its own.
+            self.logger.error("request %s: the service raised CancelledError", request_id)
+            status, error_body = self._safe_error_reply(
                 errors, _crash(request_id), reply_headers, request_id
             )
-        await _respond(send, status, body, reply_headers, scope.get("method") == "HEAD")
+            body = [error_body] if error_body is not None else None
+        except Exception:
+            self.logger.exception("request %s failed in the service", request_id)
+            status, error_body = self._safe_error_reply(
+                errors, _crash(request_id), reply_headers, request_id
+            )
+            body = [error_body] if error_body is not None else None
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit, ... from a service
+            self.logger.error(
+                "request %s: the service raised %s", request_id, type(exc).__name__, exc_info=exc
+            )
+            status, error_body = self._safe_error_reply(
+                errors, _crash(request_id), reply_headers, request_id
+            )
+            body = [error_body] if error_body is not None else None
+        if not request.body_done and _announces_body(headers):
+            # Answered before the body was read: rather than read what may be a lot (or
+            # never come), close the connection after this answer.
+            reply_headers["connection"] = "close"
+        request.exchange.status = status
+        await _respond(send, status, body, reply_headers, request.scope.get("method") == "HEAD")
+
+    async def _operator(
+        self, kind: str, request: _Request, send: Send, reply_headers: dict[str, str]
+    ) -> None:
+        """The liveness, readiness, spec and metrics endpoints."""
+        content_type = b"application/json"
+        status = 200
+        if kind == "live":
+            payload = b'{"status":"ok"}'
+        elif kind == "ready":
+            if self.ready:
+                payload = b'{"status":"ready"}'
+            else:
+                status = 503
+                state = "stopping" if self.stopping else "starting"
+                payload = b'{"status":"%s"}' % state.encode()
+        elif kind == "openapi" and self.api.openapi_json is not None:
+            payload = self.api.openapi_json.encode("utf-8")
+        elif kind == "metrics" and (exposition := self.observer.exposition()) is not None:
+            payload = exposition
+            content_type = PROMETHEUS_CONTENT_TYPE.encode()
+        else:
+            missing = "prometheus-client is not installed" if kind == "metrics" else "no spec"
+            failure = _Failure(404, "NotFound", f"Not served here: {missing}.")
+            status, error_body = self._safe_error_reply(
+                self.api.errors, failure, reply_headers, request.request_id
+            )
+            request.exchange.status = status
+            await _respond(
+                send,
+                status,
+                [error_body] if error_body else None,
+                reply_headers,
+                request.scope.get("method") == "HEAD",
+            )
+            return
+        if _announces_body(request.headers):
+            reply_headers["connection"] = "close"
+        request.exchange.status = status
+        raw_headers = [
+            (b"content-type", content_type),
+            (b"content-length", b"%d" % len(payload)),
+            (b"cache-control", b"no-store"),
+            *(
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in reply_headers.items()
+            ),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        head = request.scope.get("method") == "HEAD"
+        await send({"type": "http.response.body", "body": b"" if head else payload})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """The service's `startup` before the first request, its `shutdown` after the last."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.lifespan = True
+                try:
+                    if self.startup is not None:
+                        await self.startup()
+                except BaseException as exc:
+                    self.logger.error("the service's startup failed", exc_info=exc)
+                    await send(
+                        {
+                            "type": "lifespan.startup.failed",
+                            "message": f"{type(exc).__name__}: {exc}"[:1000],
+                        }
+                    )
+                    if not isinstance(exc, Exception):
+                        raise
+                    return
+                self.ready = True
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.ready = False
+                self.stopping = True
+                try:
+                    if self.shutdown is not None:
+                        await self.shutdown()
+                except Exception as exc:
+                    self.logger.error("the service's shutdown failed", exc_info=exc)
+                    await send(
+                        {
+                            "type": "lifespan.shutdown.failed",
+                            "message": f"{type(exc).__name__}: {exc}"[:1000],
+                        }
+                    )
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _until_started(self) -> None:
+        """Before the service's startup has finished: 503 while the lifespan runs it; run it
+        once here for a host that does not run the lifespan protocol. (After shutdown,
+        requests are still served: readiness has told the load balancer to stop.)"""
+        if self.lifespan:
+            raise _Failure(
+                503,
+                "ServiceUnavailable",
+                "The service is starting; try again shortly.",
+                headers={"retry-after": "1"},
+            )
+        async with self.startup_lock:
+            if self.ready or self.startup is None:
+                return
+            try:
+                await self.startup()
+            except Exception:
+                self.logger.exception("the service's startup failed")
+                raise _Failure(
+                    503,
+                    "ServiceUnavailable",
+                    "The service could not start.",
+                    headers={"retry-after": "1"},
+                ) from None
+            self.ready = True
+
+    async def _call_service(
+        self, route: Route, body: _t.Any, context: RequestContext, request: _Request
+    ) -> _t.Any:
+        """The service method's result, within request_timeout (else 504), cancelled when the
+        client goes away (then _ClientGone)."""
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.ensure_future(_watch_disconnect(request, task))
+        try:
+            async with asyncio.timeout(self.options.request_timeout) as deadline:
+                return await getattr(self.service, route.handler)(body, context)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the service's own TimeoutError: a bug, a 500
+            self.logger.warning(
+                "request %s: %s took longer than %s s; cancelled",
+                request.request_id,
+                route.operation_id,
+                self.options.request_timeout,
+            )
+            raise _Failure(
+                504,
+                "Timeout",
+                f"The service did not answer within {self.options.request_timeout:g} s.",
+            ) from None
+        except asyncio.CancelledError:
+            if request.gone and task.uncancel() == 0:
+                raise _ClientGone() from None
+            raise
+        finally:
+            watcher.cancel()
+            if watcher.done() and not watcher.cancelled():
+                # A host whose receive() failed once the body was read: not this request's
+                # error (retrieved, so that asyncio does not report it as lost).
+                watcher.exception()
 
     async def _handle(
-        self,
-        route: Route,
-        path_params: dict[str, str],
-        scope: Scope,
-        receive: Receive,
-        headers: dict[str, str],
-        request_id: str,
+        self, route: Route, path_params: dict[str, str], request: _Request
     ) -> tuple[int, _t.Any]:
+        scope, headers, request_id = request.scope, request.headers, request.request_id
         api_version = self.api.api_version
         credentials = _credentials(headers, self.api.key_header)
         if self.keys is not None and not _check_key(credentials, self.keys):
@@ -678,11 +990,11 @@ class _Server:
                 )
         body: _t.Any = None
         if route.body_model is not None:
-            body = await _read_json(route, receive, headers, self.max_body_bytes)
+            body = await self._read_json(route, request)
             if body is not None:
                 _apply_extra_parameters_mode(route, mode, body, context)
         try:
-            result = await getattr(self.service, route.handler)(body, context)
+            result = await self._call_service(route, body, context, request)
         except ServiceError as error:
             raise _failure_of(error) from None
         if route.result is not None and not isinstance(result, route.result):
@@ -690,7 +1002,24 @@ class _Server:
                 f"{route.operation_id} returned {type(result).__name__}, "
                 f"not {route.result.__name__}"
             )
-        return route.status, _rt.encode(result)
+        return route.status, result
+
+    async def _read_json(self, route: Route, request: _Request) -> _t.Any:
+        """The body (see _read_json), within body_timeout (else 408, and the connection
+        closed)."""
+        try:
+            async with asyncio.timeout(self.options.body_timeout):
+                body = await _read_json(
+                    route, request.receive, request.headers, self.max_body_bytes, request
+                )
+        except TimeoutError:
+            raise _Failure(
+                408,
+                "RequestTimeout",
+                f"The request body did not arrive within {self.options.body_timeout:g} s.",
+                headers={"connection": "close"},
+            ) from None
+        return body
 
     def _safe_error_reply(
         self,
@@ -899,8 +1228,6 @@ def _finite(text: str) -> float:
 
 #: json.loads with these options, built once (json.loads builds a decoder per call).
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
-#: Compact JSON, NaN and infinities refused; built once, as _DECODER.
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def _has_surrogate(value: _t.Any) -> bool:
@@ -942,18 +1269,55 @@ def _failure_of(error: ServiceError) -> _Failure:
     return _Failure(error.status, error.code, error.message, details, error.headers, error.target)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _watch_disconnect(request: _Request, task: asyncio.Task[_t.Any]) -> None:
+    """Cancel `task` (the request's) when its client goes away. Runs once the body is read:
+    receive() then answers only http.disconnect (a body message still coming is dropped)."""
     while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            request.gone = True
+            task.cancel()
             return
 
 
+def _hook(service: object, name: str) -> Callable[[], Awaitable[None]] | None:
+    """The service's `name` lifespan hook, bound, if its class defines one."""
+    if not callable(getattr(type(service), name, None)):
+        return None
+    hook: Callable[[], Awaitable[None]] = getattr(service, name)
+    return hook
+
+
+def _cancelled_from_outside() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _announces_body(headers: Mapping[str, str]) -> bool:
+    """Whether the request says a body follows its head."""
+    length = headers.get("content-length", "").strip()
+    return "transfer-encoding" in headers or (bool(length) and length != "0")
+
+
+def _api_version_of(scope: Scope, route: Route, default: str) -> str:
+    """The api-version a request asks for, for the operator's signals: this API's when it
+    asks for it or names none; "other" when it asks for another (never a client's text)."""
+    if route.api_version_param is None:
+        return default
+    marker = f"{route.api_version_param}=".encode()
+    query = scope.get("query_string", b"")
+    if marker not in query:
+        return default
+    asked, _ = _query_of(scope)
+    return default if asked.get(route.api_version_param) == default else "other"
+
+
 async def _read_json(
-    route: Route, receive: Receive, headers: Mapping[str, str], limit: int
+    route: Route,
+    receive: Receive,
+    headers: Mapping[str, str],
+    limit: int,
+    request: _Request | None = None,
 ) -> _t.Any:
     """The request body, checked in order: Content-Length (400 unless 1 to 19 digits), media
     type (415), size (413, before reading more than the limit), UTF-8 and JSON (400), then
@@ -983,6 +1347,8 @@ async def _read_json(
     # Read through receive() whatever the framing headers say: an HTTP/2 or HTTP/3 server may
     # send neither Content-Length nor Transfer-Encoding; `more_body` ends the body.
     raw = await _read_body(receive, limit)
+    if request is not None:
+        request.body_done = True
     if raw and not content_type:
         _check_media_type(content_type)
     if not raw:
@@ -1073,16 +1439,27 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 
 def _json_bytes(payload: _t.Any) -> bytes:
     """Compact JSON; non-ASCII escaped, so that any string (even a lone surrogate) is safe."""
-    return _ENCODER.encode(payload).encode("ascii")
+    return _answer.json_bytes(payload)
 
 
 async def _respond(
-    send: Send, status: int, body: bytes | None, headers: Mapping[str, str], head: bool
+    send: Send,
+    status: int,
+    body: list[bytes] | None,
+    headers: Mapping[str, str],
+    head: bool,
 ) -> None:
+    """Send the answer: its head, then the body's messages (none of them for HEAD)."""
     raw_headers = [(b"content-type", b"application/json")] if body is not None else []
-    raw_headers.append((b"content-length", b"%d" % len(body or b"")))
+    length = sum(map(len, body)) if body is not None else 0
+    raw_headers.append((b"content-length", b"%d" % length))
     raw_headers += [
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": b"" if head else body or b""})
+    if head or not body:
+        await send({"type": "http.response.body", "body": b""})
+        return
+    last = len(body) - 1
+    for index, chunk in enumerate(body):
+        await send({"type": "http.response.body", "body": chunk, "more_body": index < last})

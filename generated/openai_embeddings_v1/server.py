@@ -21,7 +21,9 @@ from collections.abc import Iterable
 
 from . import _asgi
 from ._asgi import (
+    DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
     MAX_ERROR_DETAILS,
     ASGIApp,
     Authenticator,
@@ -32,6 +34,7 @@ from ._asgi import (
     ServerApi,
     ServiceError,
 )
+from ._openapi import OPENAPI_JSON
 from .models import CreateEmbeddingRequest, CreateEmbeddingResponse
 
 API_VERSION = "v1"
@@ -97,6 +100,7 @@ SERVER_API = ServerApi(
         ("default", _ERROR_SHAPE_0),
     ),
     logger=__name__,
+    openapi_json=OPENAPI_JSON,
 )
 
 
@@ -106,6 +110,12 @@ def create_app(
     api_keys: Iterable[str] | None = None,
     authenticate: Authenticator | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
+    check_results: bool = True,
+    operator_endpoints: bool = True,
+    metrics: bool | object = True,
+    tracing: bool = True,
 ) -> ASGIApp:
     """The ASGI application serving `service`.
 
@@ -117,6 +127,28 @@ def create_app(
     returns False to answer 401, or raises ServiceError to answer something else. With neither,
     every request is accepted.
     max_body_bytes: larger request bodies are refused with 413 without being read.
+    request_timeout: seconds a service method may take (None: no limit); past it, the method
+    is cancelled and the request answered 504. A method is also cancelled when its client
+    disconnects.
+    body_timeout: seconds a client may take to send the body (None: no limit); past it, 408
+    and the connection is closed.
+    check_results: check each result against the spec before sending it; one that does not
+    fit is a 500, logged with the offending field paths (costs about a tenth of a small
+    request's time; measured in bench/README.md).
+    operator_endpoints: answer GET /health and /health/live (liveness: 200 while the process
+    serves), /health/ready (readiness: 503 until the service's `startup()` has finished, and
+    from shutdown on), /openapi.json (the spec) and /metrics (Prometheus text format, with
+    prometheus-client installed), without a key. A path the spec uses stays the spec's.
+    metrics: count requests, errors and latency by route and status (with prometheus-client
+    installed), in a registry of this app's own, or in the `CollectorRegistry` given.
+    tracing: an OpenTelemetry span per request, with its route and request id (with
+    opentelemetry-api installed; spans go wherever the SDK you configure sends them).
+
+    A service may define `async def startup(self) -> None` (load a model: run on ASGI
+    lifespan startup, before the first request) and `async def shutdown(self) -> None`
+    (run on lifespan shutdown). Every request is logged once at INFO on the
+    `<this module>.access` logger, as JSON: request id, method, route, status, latency,
+    api-version (never a key).
     """
     return _asgi.create_app(
         SERVER_API,
@@ -124,14 +156,23 @@ def create_app(
         api_keys=api_keys,
         authenticate=authenticate,
         max_body_bytes=max_body_bytes,
+        request_timeout=request_timeout,
+        body_timeout=body_timeout,
+        check_results=check_results,
+        operator_endpoints=operator_endpoints,
+        metrics=metrics,
+        tracing=tracing,
     )
 
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_REQUEST_TIMEOUT",
     "KEY_HEADER",
     "MAX_ERROR_DETAILS",
+    "OPENAPI_JSON",
     "SERVER_API",
     "ASGIApp",
     "Authenticator",

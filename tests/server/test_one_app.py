@@ -389,3 +389,39 @@ def test_a_failed_startup_is_reported() -> None:
     dispatcher = ApiVersionDispatcher({"a": _lifespan_app(log, "a", fail=True)}, default="a")
     sent = _run_lifespan(dispatcher)
     assert sent == [{"type": "lifespan.startup.failed", "message": "a broke"}]
+
+
+def test_without_a_lifespan_the_hooks_run_once_before_the_first_request() -> None:
+    service = Recording()
+    app = create_app(service, api_keys=[KEY])
+
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as client:  # no lifespan here
+            first = await client.post(f"/embeddings?api-version={NEW}", json={"input": ["a"]},
+                                      headers={"api-key": KEY})
+            second = await client.post("/embeddings", json={"input": ["a"], "model": "m"},
+                                       headers={"authorization": f"Bearer {KEY}"})
+            return [first.status_code, second.status_code]
+
+    assert asyncio.run(run()) == [200, 200]
+    assert (service.started, service.stopped) == (1, 0)
+
+
+def test_metrics_cover_every_contract() -> None:
+    pytest.importorskip("prometheus_client")
+    app = create_app(DemoEmbeddings(), api_keys=[KEY])
+
+    async def run() -> str:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as client:
+            await client.post(f"/embeddings?api-version={NEW}", json={"input": ["a"]},
+                              headers={"api-key": KEY})
+            await client.post("/v1/embeddings", json={"input": ["a"], "model": "m"},
+                              headers={"authorization": f"Bearer {KEY}"})
+            return (await client.get("/metrics")).text
+
+    lines = [line for line in asyncio.run(run()).splitlines()
+             if line.startswith("http_server_requests_total{") and 'status="200"' in line
+             and 'route="/embeddings"' in line]
+    assert sorted(line.split('api_version="')[1].split('"')[0] for line in lines) == [NEW, "v1"]
