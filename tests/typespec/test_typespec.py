@@ -77,7 +77,7 @@ def test_the_example_compiles_to_one_openapi_31_document_per_version() -> None:
     for document, version in ((first, V1), (second, V2)):
         assert document["openapi"] == "3.1.0"
         assert document["info"]["version"] == version
-        assert set(document["paths"]) == {"/embeddings", "/images/embeddings"}
+        assert set(document["paths"]) == {"/embeddings", "/images/embeddings", "/info"}
     options = "/components/schemas/EmbeddingsOptions/properties"
     assert "user" not in first["components"]["schemas"]["EmbeddingsOptions"]["properties"]
     assert "user" in second["components"]["schemas"]["EmbeddingsOptions"]["properties"]
