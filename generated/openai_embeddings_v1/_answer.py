@@ -22,6 +22,7 @@ import asyncio
 import importlib
 import json
 import math
+import time
 import typing as _t
 
 from . import _runtime as _rt
@@ -89,42 +90,49 @@ def _vector(values: list[_t.Any]) -> bytes | None:
     return bytes(_orjson.dumps(values))
 
 
-def _pieces(value: _t.Any, out: list[bytes]) -> None:
-    """Append `value`'s JSON to `out` in pieces: a vector or a small value each in one call."""
+class _Chunks:
+    """JSON written into body messages of about `size` bytes (a big answer's)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.done: list[bytes] = []
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) >= self.size:
+            self.done.append(bytes(self._buffer))
+            self._buffer.clear()
+
+    def close(self) -> list[bytes]:
+        if self._buffer or not self.done:
+            self.done.append(bytes(self._buffer))
+        return self.done
+
+
+def _pieces(value: _t.Any, out: _Chunks) -> None:
+    """Write `value`'s JSON to `out` in pieces: a vector or a small value each in one call."""
     if type(value) is dict:
-        out.append(b"{")
+        out.write(b"{")
         for index, (key, item) in enumerate(value.items()):
-            out.append((b"," if index else b"") + json_bytes(str(key)) + b":")
+            out.write((b"," if index else b"") + json_bytes(str(key)) + b":")
             _pieces(item, out)
-        out.append(b"}")
-    elif type(value) is list:
+        out.write(b"}")
+    elif isinstance(value, list):
         if value and _NUMBERS.issuperset(map(type, value)):
-            out.append(_vector(value) or json_bytes(value))
+            out.write(_vector(value) or json_bytes(value))
             return
-        out.append(b"[")
+        out.write(b"[")
         for index, item in enumerate(value):
             if index:
-                out.append(b",")
+                out.write(b",")
+                # Hand the interpreter to the event loop's thread now rather than at the
+                # next forced switch (milliseconds away, each time the loop needs it).
+                time.sleep(0)
             _pieces(item, out)
-        out.append(b"]")
+        out.write(b"]")
     else:
-        out.append(json_bytes(value))
-
-
-def _chunks(pieces: list[bytes], size: int) -> list[bytes]:
-    """The pieces joined into body messages of about `size` bytes."""
-    chunks: list[bytes] = []
-    batch: list[bytes] = []
-    length = 0
-    for piece in pieces:
-        batch.append(piece)
-        length += len(piece)
-        if length >= size:
-            chunks.append(b"".join(batch))
-            batch, length = [], 0
-    if batch or not chunks:
-        chunks.append(b"".join(batch))
-    return chunks
+        out.write(json_bytes(value))
 
 
 def _check(model: type[_rt.Model] | None, payload: _t.Any) -> None:
@@ -146,15 +154,46 @@ class InvalidResult(Exception):
         self.error = error
 
 
+class _Yielding(list[_t.Any]):
+    """A list whose iteration hands the interpreter to other threads every few items: the
+    checks walk a big answer's items through it (Model.validate iterates lists)."""
+
+    def __iter__(self) -> _t.Iterator[_t.Any]:
+        for index, item in enumerate(list.__iter__(self)):
+            if index % 8 == 7:
+                time.sleep(0)
+            yield item
+
+
+def _plain(result: _t.Any) -> _t.Any:
+    """`_rt.encode(result)` (Model.to_dict), but a long list of models an item at a time,
+    yielding between items, and kept as a _Yielding list for the check."""
+    if not isinstance(result, _rt.Model):
+        return _rt.encode(result)
+    out: dict[str, _t.Any] = {}
+    for f in result._fields:
+        value = getattr(result, f.attr)
+        if value is _rt.NOT_GIVEN:
+            continue
+        if isinstance(value, list) and len(value) > 8 and isinstance(value[0], _rt.Model):
+            out[f.wire] = _Yielding(_rt.encode(item) for item in _Yielding(value))
+        else:
+            out[f.wire] = _rt.encode(value)
+    for key, value in result.additional_properties.items():
+        if key not in out:
+            out[key] = _rt.encode(value)
+    return out
+
+
 def _write(result: _t.Any, model: type[_rt.Model] | None, check: bool, big: bool) -> list[bytes]:
-    payload = _rt.encode(result)
+    payload = _plain(result) if big else _rt.encode(result)
     if check:
         _check(model, payload)
     if not big:
         return [json_bytes(payload)]
-    pieces: list[bytes] = []
-    _pieces(payload, pieces)
-    return _chunks(pieces, CHUNK_BYTES)
+    chunks = _Chunks(CHUNK_BYTES)
+    _pieces(payload, chunks)
+    return chunks.close()
 
 
 async def write_answer(

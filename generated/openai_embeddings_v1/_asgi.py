@@ -1460,6 +1460,8 @@ async def _respond(
     if head or not body:
         await send({"type": "http.response.body", "body": b""})
         return
-    last = len(body) - 1
-    for index, chunk in enumerate(body):
-        await send({"type": "http.response.body", "body": chunk, "more_body": index < last})
+    chunks = body
+    while chunks:
+        # Each message dropped once sent: a big answer's memory goes as it goes out.
+        chunk = chunks.pop(0)
+        await send({"type": "http.response.body", "body": chunk, "more_body": bool(chunks)})
