@@ -6,8 +6,9 @@ server.py declares, and `create_app()` there hands it here with the service.
 
 Every answer other than success is written in the body shape the spec documents for its
 status (exact, then `4XX`, then `default`), with the code also in `x-ms-error-code`. A service
-method answers an error by raising ServiceError; any other exception is a generic 500, logged
-with the request id, and nothing of it reaches the client. Standard library only.
+method answers an error by raising ServiceError (a DynamicBatcher's QueueFull is 429 with
+Retry-After, its BatcherClosed 503); any other exception is a generic 500, logged with the
+request id, and nothing of it reaches the client. Standard library only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from urllib.parse import parse_qsl
 from . import _answer
 from . import _runtime as _rt
 from ._observe import PROMETHEUS_CONTENT_TYPE, Exchange, Observer
+from .batching import BatcherClosed, QueueFull
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 #: Seconds a service method may take before the request is answered 504 (create_app's
@@ -997,6 +999,16 @@ class _Server:
             result = await self._call_service(route, body, context, request)
         except ServiceError as error:
             raise _failure_of(error) from None
+        except QueueFull as full:  # a DynamicBatcher's queue is full: come back later
+            busy = ServiceError(
+                429, "TooManyRequests", f"The model is busy: {full}", retry_after=full.retry_after
+            )
+            raise _failure_of(busy) from None
+        except BatcherClosed:
+            closing = ServiceError(
+                503, "ServiceUnavailable", "The server is shutting down.", retry_after=1
+            )
+            raise _failure_of(closing) from None
         if route.result is not None and not isinstance(result, route.result):
             raise TypeError(
                 f"{route.operation_id} returned {type(result).__name__}, "
