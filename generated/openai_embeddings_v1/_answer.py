@@ -37,6 +37,7 @@ CHUNK_BYTES = 1 << 20
 #: and infinities refused.
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 _NUMBERS = frozenset((int, float))
+_PLAIN = frozenset((str, int, float, bool, type(None), _rt.NotGiven))
 
 
 def _import_orjson() -> _t.Any:
@@ -57,17 +58,22 @@ def json_bytes(payload: _t.Any) -> bytes:
 def weight(value: _t.Any, budget: int = BIG_ANSWER_VALUES) -> int:
     """About how many values `value` (a model or plain JSON data) holds, counting a list's
     length times its first item's weight; stops counting beyond `budget`."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return 1
     if isinstance(value, _rt.Model):
         total = 0
         for f in value._fields:
-            total += weight(getattr(value, f.attr), budget)
+            item = getattr(value, f.attr)
+            total += 1 if type(item) in _PLAIN else weight(item, budget)
             if total > budget:
                 break
         return total
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
         if not value:
             return 1
-        return len(value) * weight(value[0], budget)
+        first = value[0]
+        return len(value) * (1 if type(first) in _PLAIN else weight(first, budget))
     if isinstance(value, dict):
         total = 0
         for item in value.values():

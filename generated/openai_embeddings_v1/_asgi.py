@@ -567,6 +567,8 @@ class _Request:
     body_done: bool = False
     #: Whether the client went away while its request was being served.
     gone: bool = False
+    #: The route, once known.
+    route: Route | None = None
 
 
 #: The operator endpoints: path -> what it answers (GET and HEAD only).
@@ -689,12 +691,9 @@ class _Server:
                     )
                 route, path_params = self.router.route_of(request.scope)
                 errors = route.errors
-                self.observer.routed(
-                    request.exchange,
-                    route.path,
-                    route.operation_id,
-                    _api_version_of(request.scope, route, self.api.api_version),
-                )
+                # The api-version as _handle finds it ("" when missing, "other" when not ours).
+                self.observer.routed(request.exchange, route.path, route.operation_id, "")
+                request.route = route
                 if conflicts:
                     raise _Failure(
                         400,
@@ -748,6 +747,11 @@ class _Server:
             # Answered before the body was read: rather than read what may be a lot (or
             # never come), close the connection after this answer.
             reply_headers["connection"] = "close"
+        if request.route is not None and not request.exchange.api_version:
+            # Answered before _handle read the api-version (a 401, say): read it for the log.
+            request.exchange.api_version = _api_version_of(
+                request.scope, request.route, self.api.api_version
+            )
         request.exchange.status = status
         await _respond(send, status, body, reply_headers, request.scope.get("method") == "HEAD")
 
@@ -875,13 +879,17 @@ class _Server:
         client goes away (then _ClientGone)."""
         task = asyncio.current_task()
         assert task is not None
-        watcher = asyncio.ensure_future(_watch_disconnect(request, task))
+        guard = _Guard(task, request, self.options.request_timeout)
         try:
-            async with asyncio.timeout(self.options.request_timeout) as deadline:
-                return await getattr(self.service, route.handler)(body, context)
-        except TimeoutError:
-            if not deadline.expired():
-                raise  # the service's own TimeoutError: a bug, a 500
+            return await getattr(self.service, route.handler)(body, context)
+        except asyncio.CancelledError:
+            ours = request.gone or guard.expired
+            # Not ours (the server's shutdown, or raised by the service itself: serve() tells
+            # them apart), or ours and someone else's too: let it go on.
+            if not ours or task.uncancel() > 0:
+                raise
+            if request.gone:
+                raise _ClientGone() from None
             self.logger.warning(
                 "request %s: %s took longer than %s s; cancelled",
                 request.request_id,
@@ -893,16 +901,8 @@ class _Server:
                 "Timeout",
                 f"The service did not answer within {self.options.request_timeout:g} s.",
             ) from None
-        except asyncio.CancelledError:
-            if request.gone and task.uncancel() == 0:
-                raise _ClientGone() from None
-            raise
         finally:
-            watcher.cancel()
-            if watcher.done() and not watcher.cancelled():
-                # A host whose receive() failed once the body was read: not this request's
-                # error (retrieved, so that asyncio does not report it as lost).
-                watcher.exception()
+            guard.close()
 
     async def _handle(
         self, route: Route, path_params: dict[str, str], request: _Request
@@ -929,6 +929,9 @@ class _Server:
                     target=version_param,
                 )
             version = query.get(version_param)
+            request.exchange.api_version = (
+                api_version if version == api_version else "other" if version else ""
+            )
             if not version:
                 raise _Failure(
                     400,
@@ -945,6 +948,8 @@ class _Server:
                     f"the supported version is {api_version!r}.",
                     target=version_param,
                 )
+        else:
+            request.exchange.api_version = api_version
         public_headers = {k: v for k, v in headers.items() if k not in self.key_headers}
         mode = route.default_mode
         if route.extra_parameters_header is not None:
@@ -1019,19 +1024,24 @@ class _Server:
     async def _read_json(self, route: Route, request: _Request) -> _t.Any:
         """The body (see _read_json), within body_timeout (else 408, and the connection
         closed)."""
+        task = asyncio.current_task()
+        assert task is not None
+        guard = _Guard(task, None, self.options.body_timeout)
         try:
-            async with asyncio.timeout(self.options.body_timeout):
-                body = await _read_json(
-                    route, request.receive, request.headers, self.max_body_bytes, request
-                )
-        except TimeoutError:
+            return await _read_json(
+                route, request.receive, request.headers, self.max_body_bytes, request
+            )
+        except asyncio.CancelledError:
+            if not guard.expired or task.uncancel() > 0:
+                raise
             raise _Failure(
                 408,
                 "RequestTimeout",
                 f"The request body did not arrive within {self.options.body_timeout:g} s.",
                 headers={"connection": "close"},
             ) from None
-        return body
+        finally:
+            guard.close()
 
     def _safe_error_reply(
         self,
@@ -1281,6 +1291,53 @@ def _failure_of(error: ServiceError) -> _Failure:
     return _Failure(error.status, error.code, error.message, details, error.headers, error.target)
 
 
+class _Guard:
+    """The time limit of one phase of a request (its body, its service call): one timer
+    handle that cancels the request's task when the limit passes (`expired` says so). For a
+    service call it also starts, once the call has run WATCH_AFTER seconds, a task that
+    cancels it if the client goes away: most calls end before, and cost no task at all."""
+
+    WATCH_AFTER = 0.05
+
+    def __init__(
+        self, task: asyncio.Task[_t.Any], request: _Request | None, seconds: float | None
+    ) -> None:
+        self.task = task
+        self.request = request
+        self.expired = False
+        self.watcher: asyncio.Task[None] | None = None
+        self.loop = asyncio.get_running_loop()
+        self.deadline = None if seconds is None else self.loop.time() + seconds
+        first = self.deadline
+        if request is not None:
+            watch_at = self.loop.time() + self.WATCH_AFTER
+            first = watch_at if first is None else min(first, watch_at)
+        self.handle = None if first is None else self.loop.call_at(first, self._fire)
+
+    def _fire(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        if self.deadline is not None and now >= self.deadline:
+            self.expired = True
+            self.task.cancel()
+            return
+        if self.request is not None and self.watcher is None:
+            self.watcher = self.loop.create_task(_watch_disconnect(self.request, self.task))
+        if self.deadline is not None:
+            self.handle = self.loop.call_at(self.deadline, self._fire)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.cancel()
+            if watcher.done() and not watcher.cancelled():
+                # A host whose receive() failed once the body was read: not this request's
+                # error (retrieved, so that asyncio does not report it as lost).
+                watcher.exception()
+
+
 async def _watch_disconnect(request: _Request, task: asyncio.Task[_t.Any]) -> None:
     """Cancel `task` (the request's) when its client goes away. Runs once the body is read:
     receive() then answers only http.disconnect (a body message still coming is dropped)."""
@@ -1290,6 +1347,16 @@ async def _watch_disconnect(request: _Request, task: asyncio.Task[_t.Any]) -> No
             request.gone = True
             task.cancel()
             return
+
+
+def _api_version_of(scope: Scope, route: Route, default: str) -> str:
+    """The api-version a request asks for, for the operator's signals: this API's when it
+    asks for it or the route has no such parameter; "other" when it asks for another (never
+    a client's text); "" when it names none."""
+    if route.api_version_param is None:
+        return default
+    asked = _query_of(scope)[0].get(route.api_version_param)
+    return default if asked == default else "other" if asked else ""
 
 
 def _hook(service: object, name: str) -> Callable[[], Awaitable[None]] | None:
@@ -1309,19 +1376,6 @@ def _announces_body(headers: Mapping[str, str]) -> bool:
     """Whether the request says a body follows its head."""
     length = headers.get("content-length", "").strip()
     return "transfer-encoding" in headers or (bool(length) and length != "0")
-
-
-def _api_version_of(scope: Scope, route: Route, default: str) -> str:
-    """The api-version a request asks for, for the operator's signals: this API's when it
-    asks for it or names none; "other" when it asks for another (never a client's text)."""
-    if route.api_version_param is None:
-        return default
-    marker = f"{route.api_version_param}=".encode()
-    query = scope.get("query_string", b"")
-    if marker not in query:
-        return default
-    asked, _ = _query_of(scope)
-    return default if asked.get(route.api_version_param) == default else "other"
 
 
 async def _read_json(

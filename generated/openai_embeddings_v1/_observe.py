@@ -90,6 +90,7 @@ class _Metrics:
             registry=registry,
             buckets=LATENCY_BUCKETS,
         )
+        self._children: dict[tuple[str, str, int, str], tuple[_t.Any, _t.Any, _t.Any]] = {}
         self.in_flight = prometheus.Gauge(
             "http_server_requests_in_flight",
             "Requests being answered.",
@@ -98,12 +99,24 @@ class _Metrics:
         )
 
     def record(self, exchange: Exchange, seconds: float) -> None:
-        status = str(exchange.status)
-        labels = (exchange.method, exchange.route, status, exchange.api_version)
-        self.requests.labels(*labels).inc()
-        if exchange.status >= 400:
-            self.errors.labels(*labels).inc()
-        self.latency.labels(exchange.method, exchange.route).observe(seconds)
+        key = (exchange.method, exchange.route, exchange.status, exchange.api_version)
+        children = self._children.get(key)
+        if children is None:
+            # The labelled series of one (method, route, status, api-version), looked up once:
+            # labels() takes a lock and builds a tuple on every call.
+            labels = (exchange.method, exchange.route, str(exchange.status), exchange.api_version)
+            children = (
+                self.requests.labels(*labels),
+                self.errors.labels(*labels) if exchange.status >= 400 else None,
+                self.latency.labels(exchange.method, exchange.route),
+            )
+            if len(self._children) < 10_000:  # bounded: labels come from a closed set
+                self._children[key] = children
+        requests, errors, latency = children
+        requests.inc()
+        if errors is not None:
+            errors.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         prometheus = self._prometheus
@@ -181,16 +194,20 @@ class Observer:
             self.metrics.in_flight.inc()
         if self._otel is not None and self._tracer is not None:
             context, propagate, trace = self._otel
-            carrier = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
-            parent = propagate.extract(carrier) if carrier else None
-            exchange.span = self._tracer.start_span(
+            parent = None
+            if "traceparent" in headers:
+                carrier = {k: headers[k] for k in ("traceparent", "tracestate") if k in headers}
+                parent = propagate.extract(carrier)
+            span = self._tracer.start_span(
                 method,
                 context=parent,
                 kind=trace.SpanKind.SERVER,
                 attributes={"http.request.method": method, "request.id": request_id},
             )
-            # The service's own spans are children of this one.
-            exchange.span_token = context.attach(trace.set_span_in_context(exchange.span))
+            if span.is_recording():  # no SDK configured: nothing more to do for it
+                exchange.span = span
+                # The service's own spans are children of this one.
+                exchange.span_token = context.attach(trace.set_span_in_context(span))
         return exchange
 
     def routed(self, exchange: Exchange, route: str, operation_id: str, api_version: str) -> None:
