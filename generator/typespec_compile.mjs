@@ -39,9 +39,9 @@ const compilerVersion = JSON.parse(
 
 // The compiler resolves `import "@typespec/http"` from the project's directory upwards, as
 // Node does. A project outside this repository has no such node_modules (or its own, of other
-// versions, whose libraries would load a second compiler): the pinned libraries are always
-// read from the toolchain's node_modules instead.
-const pinned = /^(.*)[\\/]node_modules[\\/](@typespec[\\/][^\\/]+)([\\/].*)?$/;
+// versions, whose libraries would load a second compiler): every package the toolchain holds
+// is always read from the toolchain's node_modules instead; others from where they are.
+const pinned = /^(.*)[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/@][^\\/]*)([\\/].*)?$/;
 function toToolchain(path) {
   const match = pinned.exec(path);
   if (!match) return path;

@@ -412,3 +412,50 @@ def test_the_emitted_documents_can_be_written_out_to_read(tmp_path: Path) -> Non
     assert typespec.main(["emit", str(EXAMPLE), "--out", str(tmp_path / "all")]) == 0
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
         f"{V1}.openapi.yaml", f"{V2}.openapi.yaml"]
+
+
+AZURE_CORE = """\
+import "@typespec/rest";
+import "@typespec/versioning";
+import "@azure-tools/typespec-azure-core";
+
+using TypeSpec.Http;
+using TypeSpec.Rest;
+using TypeSpec.Versioning;
+using Azure.Core;
+
+@useAuth(ApiKeyAuth<ApiKeyLocation.header, "api-key">)
+@service(#{ title: "AI Model Inference" })
+@versioned(Versions)
+namespace Azure.AI.Inference;
+
+enum Versions { v2024_05_01_Preview: "2024-05-01-preview" }
+
+model EmbeddingsOptions { input: string[]; dimensions?: int32; }
+model EmbeddingsResult { id: string; data: float32[][]; }
+
+@actionSeparator("/")
+@route("embeddings")
+op getEmbeddings is Azure.Core.RpcOperation<EmbeddingsOptions, EmbeddingsResult>;
+"""
+
+
+@needs_node
+def test_an_azure_core_project_compiles_as_azure_writes_this_api(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Azure's own TypeSpec of this API is written with Azure.Core (RpcOperation, its error
+    model and api-version parameter): the pinned toolchain holds typespec-azure-core."""
+    main_file = project(tmp_path, AZURE_CORE)
+    document = typespec.compile_project(main_file).versions[0].spec.root.data
+    operation = document["paths"]["/embeddings"]["post"]
+    assert operation["responses"]["default"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Azure.Core.Foundations.ErrorResponse"}
+    assert {"$ref": "#/components/parameters/Azure.Core.Foundations.ApiVersionParameter"} in \
+        operation["parameters"]
+    out = tmp_path / "out"
+    code, _out, err = cli(capsys, "generate", "--spec", str(main_file), "--out", str(out))
+    assert code == 0, err
+    package = out / "ai_model_inference_2024_05_01_preview"
+    models = (package / "models.py").read_text()
+    assert "\nclass ErrorResponse(_rt.Model):" in models  # Azure.Core.Foundations.ErrorResponse
+    assert 'api_version_param="api-version"' in (package / "client.py").read_text()
