@@ -97,6 +97,24 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"{server} did not start {app}: {self.output()[-2000:]}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the server and every process below it
+        (granian and hypercorn serve from worker processes): on a shared machine, a steadier
+        measure of an app's cost than wall-clock throughput."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        todo = [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
     def output(self) -> str:
         return Path(self.log.name).read_text("utf-8", "replace")
 

@@ -177,8 +177,7 @@ def create_app(
     body_timeout: seconds a client may take to send the body (None: no limit); past it, 408
     and the connection is closed.
     check_results: check each result against the spec before sending it; one that does not
-    fit is a 500, logged with the offending field paths (costs about a tenth of a small
-    request's time; measured in bench/README.md).
+    fit is a 500, logged with the offending field paths (`make bench` measures the cost).
     operator_endpoints: answer GET /health and /health/live (liveness: 200 while the process
     serves), /health/ready (readiness: 503 until the service's `startup()` has finished, and
     from shutdown on), /openapi.json (the spec) and /metrics (Prometheus text format, with
