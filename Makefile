@@ -100,10 +100,11 @@ BENCH_VENV := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 BENCH_ARGS ?=
 
-$(BENCH_STAMP): bench/requirements.txt pyproject.toml
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml bench/package-lock.json
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -e .
+	npm ci --prefix bench --no-audit --no-fund --silent
 	touch $(BENCH_STAMP)
 
 # The model section's peer, infinity-emb, gets its own environment too; it is built only when

@@ -1,7 +1,7 @@
 """The benchmark: the generator, the generated client and the generated server, each side by
 side with what users would pick instead. `make bench` runs it in .bench-venv.
 
-    python bench/run.py [--runs 5] [--only generation,typespec,client,decoding,server,model]
+    python bench/run.py [--runs 5] [--only generation,typespec,diff,client,decoding,server,model]
                         [--write-readme]
 
 Every figure is a median over interleaved runs (the machine is shared and noisy: ratios
@@ -35,7 +35,8 @@ BENCH = ROOT / "bench"
 OUT = BENCH / ".out"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
-from bench import wire  # noqa: E402 - after the path it is found by
+from bench import wire
+
 PY = sys.executable
 SYNTHETIC = (50, 200, 1000)
 RESULTS: list[str] = []  # every table line, for the README
@@ -680,11 +681,97 @@ def decoding(runs: int) -> None:
            f"{ratio:.1f}x" if match else f"exit {result.returncode}: {result.stderr[-200:]}")
 
 
+# ---- spec diff -----------------------------------------------------------------------------
+
+
+def spec_diff(runs: int) -> None:
+    """`diff` of the largest corpus spec against a mutated copy of itself, beside api-smart-diff
+    (npm) where it can read the spec (OpenAPI 3.0 only). oasdiff, the reference our rules are
+    checked against (tests/diff/test_oasdiff_agreement.py), is a Go program on neither PyPI nor
+    npm, so it is not timed here."""
+    say(f"## Spec diff (whole process: wall time and peak RSS, median of {runs} interleaved "
+        "runs; the new version is the old one with bench/mutate_spec.py's mutations)")
+    corpus = ROOT.parent / "shared" / "corpus"
+    if not corpus.is_dir():
+        say()
+        say(f"Skipped: {corpus} is absent (the corpus lives in ../shared/ beside a checkout).")
+        return
+    sys.path.insert(0, str(BENCH))
+    import mutate_spec
+
+    specs = sorted((p for p in corpus.iterdir() if p.suffix == ".json"),
+                   key=lambda p: p.stat().st_size)
+    largest = specs[-1]
+    openapi_30 = [p for p in specs if str(json.loads(p.read_text(encoding="utf-8")).get(
+        "openapi", "")).startswith("3.0")]
+    inputs = [largest] + ([openapi_30[-1]] if openapi_30 and openapi_30[-1] != largest else [])
+    work = OUT / "diff"
+    work.mkdir(parents=True, exist_ok=True)
+    peer = BENCH / "node_modules" / "api-smart-diff"
+    node = shutil.which("node")
+    pairs: list[tuple[Path, Path, int]] = []
+    for old in inputs:
+        spec = json.loads(old.read_text(encoding="utf-8"))
+        mutations = mutate_spec.mutate(spec)
+        new = work / f"{old.stem}-mutated.json"
+        new.write_text(json.dumps(spec), encoding="utf-8")
+        pairs.append((old, new, len(mutations)))
+
+    def tools(old: Path, new: Path) -> dict[str, list[str]]:
+        found = {"embeddings-codegen diff": [PY, "-m", "generator", "diff", str(old), str(new),
+                                             "--format", "json", "--fail-on", "ERR"]}
+        if peer.is_dir() and node and str(json.loads(old.read_text(encoding="utf-8")).get(
+                "openapi", "")).startswith("3.0"):
+            found["api-smart-diff"] = [node, str(BENCH / "smart_diff.cjs"), str(old), str(new)]
+        return found
+
+    results: dict[tuple[str, str], list[tuple[float, int, int, str]]] = {}
+    for round_ in range(runs):
+        for old, new, _count in pairs:
+            commands = tools(old, new)
+            names = list(commands)
+            names = names[round_ % len(names):] + names[:round_ % len(names)]
+            for name in names:
+                results.setdefault((old.name, name), []).append(measure(commands[name], ROOT))
+    say()
+    say("| input | MB | mutations | tool | median s | peak MB | vs ours | changes | breaking "
+        "| exit |")
+    say("|---|---:|---:|---|---:|---:|---:|---:|---:|---|")
+    for old, new, count in pairs:
+        commands = tools(old, new)
+        ours = median([r[0] for r in results[(old.name, "embeddings-codegen diff")]])
+        for name, command in commands.items():
+            rows = results[(old.name, name)]
+            t, mb = median([r[0] for r in rows]), median([r[1] / 1024 for r in rows])
+            out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+            try:
+                data = json.loads(out.stdout)
+                summary = data.get("summary", data)  # ours: summary; the peer: its counts
+                changes, breaking = summary["changes"], summary.get("err", summary.get(
+                    "breaking"))
+            except (ValueError, KeyError, AttributeError):
+                changes = breaking = -1
+            status = ", ".join(sorted({str(r[2]) for r in rows}))
+            say(f"| {old.name} | {old.stat().st_size / 1e6:.1f} | {count} | {name} | {t:.2f} "
+                f"| {mb:.0f} | {t / ours:.2f}x | {changes} | {breaking} | {status} |")
+            if name == "embeddings-codegen diff":
+                target(f"diff {old.name}: every mutation reported ({count}), exit 1 (ERR)",
+                       changes >= count and status == "1",
+                       f"{changes} changes ({breaking} ERR) for {count} mutations, exit "
+                       f"{status}, {t:.2f} s, {mb:.0f} MB")
+    if not peer.is_dir():
+        say()
+        say("api-smart-diff is not installed (bench/node_modules): `npm ci --prefix bench`.")
+    say()
+    say("oasdiff is a Go program, published on neither PyPI nor npm: not timed here.")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only",
-                        default="generation,typespec,client,decoding,server,safety,big,model")
+                        default="generation,typespec,diff,client,decoding,server,safety,big,"
+                                "model")
     parser.add_argument("--model-seconds", type=float, default=8.0,
                         help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
@@ -697,6 +784,7 @@ def main(argv: list[str]) -> int:
     sections: dict[str, Callable[[], None]] = {
         "generation": lambda: generation(args.runs),
         "typespec": lambda: typespec_generation(args.runs),
+        "diff": lambda: spec_diff(args.runs),
         "client": lambda: client(args.runs),
         "server": lambda: server(args.runs, args.requests),
         "safety": server_safety,

@@ -35,3 +35,24 @@ def test_decoding_benchmark_runs_every_format() -> None:
                       re.MULTILINE)
     assert rows == ["float", "base64", "int8", "uint8", "binary", "ubinary"]
     assert "float32 rows from both" in result.stdout and "PASS" in result.stdout
+
+
+def test_mutated_spec_is_deterministic_and_every_mutation_is_diffed(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    synthetic = tmp_path / "synthetic-200.yaml"
+    assert run("bench/make_spec.py", "200", str(synthetic)).returncode == 0
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(yaml.safe_load(synthetic.read_text("utf-8"))), "utf-8")
+    first, second = tmp_path / "new1.json", tmp_path / "new2.json"
+    for path in (first, second):
+        assert run("bench/mutate_spec.py", str(old), str(path)).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    count = int(run("bench/mutate_spec.py", str(old), str(first)).stdout.split()[0])
+    assert count >= 4
+    result = run("-m", "generator", "diff", str(old), str(first), "--format", "json",
+                 "--fail-on", "ERR")
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["changes"] >= count
