@@ -543,3 +543,20 @@ def test_without_the_optional_libraries_the_server_still_serves(
     exchange = run(app, method="GET", path="/metrics", query="", key=None)
     assert exchange.status == 404
     assert "prometheus-client" in json.loads(exchange.body)["error"]["message"]
+
+
+@pytest.mark.parametrize("orjson", [True, False])
+def test_small_answers_are_the_same_json_whatever_the_encoder(
+    orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not orjson:
+        monkeypatch.setattr(_answer, "_orjson", None)
+    for text in ("plain", "caf\u00e9 \u2603", "lone \ud800 surrogate"):
+        expected = result(id=text, model=None)  # a null too: the standard library writes it
+
+        async def answer(expected: Any = expected) -> Any:
+            return expected
+
+        exchange = run(app_for(Service(answer), check_results=False))
+        assert exchange.status == 200
+        assert json.loads(exchange.body) == expected.to_dict()
