@@ -628,14 +628,18 @@ class _Differ:
                           f"{keyword} changes", site.old_pointer, site.new_pointer, before, after)
             elif keyword == "prefixItems":
                 rule = ("prefix-items-added" if before is None else "prefix-items-removed"
-                        if after is None else "prefix-items-changed")
+                        if after is None else _DIRECTED.get(
+                            _direction(json.loads(before), json.loads(after)),
+                            "prefix-items-changed"))
                 self._add(rule, site.contexts, site.where, f"{keyword} changes",
                           site.old_pointer, site.new_pointer, before, after)
             elif keyword == "dependentRequired" and before is not None and after is not None:
                 self._dependent_required(json.loads(before), json.loads(after), site)
             else:
                 rule = ("assertion-added" if before is None else "assertion-removed"
-                        if after is None else "assertion-changed")
+                        if after is None else _DIRECTED.get(_keyword_direction(
+                            keyword, json.loads(before), json.loads(after)),
+                            "assertion-changed"))
                 verb = {"assertion-added": "added", "assertion-removed": "removed"}.get(
                     rule, "changes")
                 self._add(rule, site.contexts, site.where, f"{keyword} {verb}",
@@ -1019,6 +1023,85 @@ def _own_keywords(t: ir.TypeRef) -> tuple[tuple[str, str], ...]:
     if isinstance(t, (ir.PrimitiveType, ir.AnyType, ir.ArrayType, ir.MapType)):
         return t.keywords
     return ()
+
+
+# A subschema that changes in one direction: assertion-* and prefix-items-* rules.
+_DIRECTED = {"narrower": "assertion-tightened", "wider": "assertion-loosened"}
+_SUBSCHEMA_LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties",
+                    "minContains")
+_SUBSCHEMA_UPPER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties",
+                    "maxContains")
+
+
+def _keyword_direction(keyword: str, old: Any, new: Any) -> str:
+    """How the values an assertion lets through change when its subschema changes: a `not`
+    turns it around; `if` decides which branch holds, so any change to it is unknown."""
+    if keyword == "if":
+        return "unknown"
+    if keyword in ("dependentSchemas", "patternProperties"):  # maps of subschemas
+        old, new = {keyword: old}, {keyword: new}
+    direction = _direction(old, new)
+    if keyword == "not":
+        return {"narrower": "wider", "wider": "narrower"}.get(direction, direction)
+    return direction
+
+
+def _direction(old: Any, new: Any) -> str:
+    """Whether subschema `new` accepts fewer values than `old` ("narrower"), more ("wider"),
+    the same ("same") or neither for sure ("unknown"): required names, properties, bounds and
+    enums compared, anything else that differs is unknown. Lists compare item by item, maps
+    (properties, patternProperties, dependentSchemas) key by key."""
+    if old == new:
+        return "same"
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return "unknown"
+        return _combine(_direction(o, n) for o, n in zip(old, new, strict=True))
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return "unknown"
+    found = []
+    for key in old.keys() | new.keys():
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if key == "required":
+            olds = set(before) if isinstance(before, list) else set()
+            news = set(after) if isinstance(after, list) else set()
+            found.append("narrower" if olds < news else "wider" if news < olds else "unknown")
+        elif key in ("properties", "patternProperties", "dependentSchemas"):
+            before, after = before or {}, after or {}
+            if not isinstance(before, dict) or not isinstance(after, dict):
+                return "unknown"
+            for name in before.keys() | after.keys():
+                if name not in before:
+                    found.append("narrower")  # its values must now pass a schema
+                elif name not in after:
+                    found.append("wider")
+                else:
+                    found.append(_direction(before[name], after[name]))
+        elif key in _SUBSCHEMA_LOWER + _SUBSCHEMA_UPPER:
+            if before is None or after is None:
+                found.append("narrower" if before is None else "wider")
+            elif isinstance(before, (int, float)) and isinstance(after, (int, float)):
+                found.append("narrower" if (after > before) == (key in _SUBSCHEMA_LOWER)
+                             else "wider")
+            else:
+                return "unknown"
+        elif key == "enum" and isinstance(before, list) and isinstance(after, list):
+            found.append("narrower" if all(v in before for v in after) else "wider"
+                         if all(v in after for v in before) else "unknown")
+        elif key in ("description", "title", "examples", "example", "$comment"):
+            continue
+        else:
+            return "unknown"
+    return _combine(found)
+
+
+def _combine(directions: Iterable[str]) -> str:
+    seen = set(directions) - {"same"}
+    if not seen:
+        return "same"
+    return seen.pop() if len(seen) == 1 else "unknown"
 
 
 def _union_discriminator(t: ir.TypeRef) -> ir.Discriminator | None:

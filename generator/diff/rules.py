@@ -237,9 +237,18 @@ RULES: tuple[Rule, ...] = (
           request=_NARROW_REQ, response=_NARROW_RESP, why="narrower: values must also pass it"),
     _rule("assertion-removed", "type", "a JSON Schema assertion (as above) is removed",
           request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider"),
-    _rule("assertion-changed", "type", "a JSON Schema assertion (as above) changes",
+    _rule("assertion-tightened", "type",
+          "an assertion's subschema (or prefixItems) accepts fewer values: a property or "
+          "required name added, a bound tightened, enum values removed (`not`: the reverse)",
+          request=_NARROW_REQ, response=_NARROW_RESP, why="narrower"),
+    _rule("assertion-loosened", "type",
+          "an assertion's subschema (or prefixItems) accepts more values (the reverse)",
+          request=_WIDEN_REQ, response=_WIDEN_RESP, why="wider"),
+    _rule("assertion-changed", "type",
+          "a JSON Schema assertion (as above) changes otherwise (its `if`, a type, a pattern)",
           request=_BOTH, response=_BOTH,
-          why="subschemas are not compared: either side may send values the other refuses"),
+          why="a change that cannot be ordered: either side may send values the other "
+              "refuses"),
     _rule("prefix-items-added", "type", "prefixItems is added to an array",
           request=_WIDEN_REQ, response=_WIDEN_RESP,
           why="wider: `items` then holds only after the prefix, and the first elements take "

@@ -666,3 +666,23 @@ def test_discriminator_property_and_mapping(tmp_path: Path) -> None:
                                                         "dog": mapping["cat"]}}) == [
         ("discriminator-mapping-changed", "WARN", True),
         ("discriminator-mapping-changed", "WARN", True)]
+
+
+def test_a_changed_subschema_is_ordered_where_it_can_be(base_api: Any, tmp_path: Path) -> None:
+    def spec(keyword: str, schema: dict[str, Any]) -> Spec:
+        changed = copy.deepcopy(BASE)
+        _thing(changed)[keyword] = schema
+        return changed
+
+    def rules(keyword: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        before = _lower(spec(keyword, old), tmp_path, "old")
+        after = _lower(spec(keyword, new), tmp_path, "new")
+        return [c.rule for c in diff.diff(before, after).changes]
+
+    narrow, wide = {"required": ["count"]}, {"required": []}
+    assert rules("then", wide, narrow) == ["assertion-tightened"]
+    assert rules("then", narrow, wide) == ["assertion-loosened"]
+    assert rules("not", wide, narrow) == ["assertion-loosened"]  # `not` turns it around
+    assert rules("if", wide, narrow) == ["assertion-changed"]
+    assert rules("then", {"properties": {"a": {"type": "string"}}},
+                 {"properties": {"a": {"type": "integer"}}}) == ["assertion-changed"]
