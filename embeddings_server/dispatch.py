@@ -34,6 +34,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_VERSION = "api-version"
 _API_VERSION_BYTES = API_VERSION.encode()
+#: The most query strings remembered (then forgotten at once: a client varying its query
+#: only costs the parse it would cost anyway).
+_KNOWN_QUERIES = 256
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,9 @@ class ApiVersionDispatcher:
         self.prefixes = tuple(sorted(prefixes, key=len, reverse=True))
         self.hooks = hooks
         self.supported = tuple(self.contracts)
+        # Query string -> the (non-default) contract app it names: clients send the same
+        # query on every request, and parsing it costs several times the rest of dispatch.
+        self._known_queries: dict[bytes, ASGIApp] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -72,6 +78,10 @@ class ApiVersionDispatcher:
             query = scope.get("query_string", b"")
             if _API_VERSION_BYTES not in query and b"%" not in query:
                 await self._default_app(self._unprefixed(scope), receive, send)
+                return
+            known = self._known_queries.get(query)
+            if known is not None:  # a query string seen before, that named one contract
+                await known(scope, receive, send)
                 return
             versions = {value for name, value in
                         parse_qsl(query.decode("latin-1"), keep_blank_values=True)
@@ -92,6 +102,9 @@ class ApiVersionDispatcher:
                 elif app is self._default_app:
                     await app(self._unprefixed(scope), receive, send)
                 else:
+                    if len(self._known_queries) >= _KNOWN_QUERIES:
+                        self._known_queries.clear()
+                    self._known_queries[query] = app
                     await app(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)

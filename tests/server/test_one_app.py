@@ -425,3 +425,28 @@ def test_metrics_cover_every_contract() -> None:
              if line.startswith("http_server_requests_total{") and 'status="200"' in line
              and 'route="/embeddings"' in line]
     assert sorted(line.split('api_version="')[1].split('"')[0] for line in lines) == [NEW, "v1"]
+
+
+def test_azure_sdk_images_sync_and_async(app: tuple[str, Recording], tmp_path: Any) -> None:
+    from azure.ai.inference import ImageEmbeddingsClient
+    from azure.ai.inference.models import ImageEmbeddingInput
+
+    from examples.demo_service import image_seed
+    from tests.server.test_sdks import png_file
+
+    url, _service = app
+    image = png_file(tmp_path)
+    inputs = [ImageEmbeddingInput.load(image_file=str(image), image_format="png", text="a cat")]
+    with ImageEmbeddingsClient(endpoint=url, credential=AzureKeyCredential(KEY)) as client:
+        result = client.embed(input=inputs, dimensions=16)
+
+    async def run() -> Any:
+        async with inference_aio.ImageEmbeddingsClient(
+                endpoint=url, credential=AzureKeyCredential(KEY)) as client:
+            return await client.embed(input=inputs, encoding_format="base64", dimensions=4)
+
+    second = asyncio.run(run())
+    data = image.read_bytes()
+    assert result.data[0].embedding == vector(image_seed(data, "a cat"), 16)
+    assert array.array("f", base64.b64decode(second.data[0].embedding)).tolist() == floats32(
+        vector(image_seed(data, "a cat"), 4))
