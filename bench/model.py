@@ -5,8 +5,10 @@ batching and with one model call per request, beside infinity-emb serving the sa
 
 Each server runs in its own process on 127.0.0.1; `--clients` concurrent clients (each one
 keep-alive connection, one request at a time, one short sentence per request) send requests
-for `--seconds` (at most `--requests` requests) after a warm-up. Prints one JSON object:
-{server: {clients: {rps, p50_ms, p99_ms, requests, non_2xx}}} plus "skipped" reasons.
+for `--seconds` (at most `--requests` requests) after a warm-up, in `--rounds` rounds where
+the servers (all started at once) take turns in a rotating order; each figure is the median
+over the rounds. Prints one JSON object: {server: {clients: {rps, p50_ms, p99_ms, requests,
+non_2xx}}} plus "skipped" reasons.
 Standard library only on this side; the servers use `--python` (which needs the model extra)
 and infinity-emb's own environment.
 """
@@ -182,7 +184,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--python", required=True, help="a Python with the model extra")
     parser.add_argument("--infinity", help="infinity-emb's `infinity_emb` executable")
     parser.add_argument("--clients", default="1,8,32")
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per point and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warm-up", type=float, default=2.0, help="seconds of warm-up load")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -191,18 +194,30 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     found, skipped = targets(args.python, args.infinity, args.batch_size, args.threads)
     results: dict[str, Any] = {"skipped": skipped}
-    for target in found:
-        try:
-            target.start()
-        except (RuntimeError, OSError) as exc:
-            skipped[target.name] = str(exc)[:300]
-            continue
-        try:
+    running: list[Target] = []
+    try:
+        for target in found:  # all up at once (idle, they cost nothing) to interleave rounds
+            try:
+                target.start()
+                running.append(target)
+            except (RuntimeError, OSError) as exc:
+                skipped[target.name] = str(exc)[:300]
+        for target in running:
             asyncio.run(load(target, 8, args.warm_up, 200))  # first calls, allocator, caches
-            results[target.name] = {
-                str(n): asyncio.run(load(target, n, args.seconds, args.requests))
-                for n in (int(c) for c in args.clients.split(","))}
-        finally:
+        # The machine is shared and its load drifts: each point is the median of rounds in
+        # which the servers take turns, in an order that rotates.
+        rows: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for round_ in range(args.rounds):
+            for clients in (int(c) for c in args.clients.split(",")):
+                order = running[round_ % len(running):] + running[:round_ % len(running)]
+                for target in order:
+                    point = asyncio.run(load(target, clients, args.seconds, args.requests))
+                    rows.setdefault((target.name, clients), []).append(point)
+        for (name, clients), points in rows.items():
+            results.setdefault(name, {})[str(clients)] = {
+                key: statistics.median(p[key] for p in points) for key in points[0]}
+    finally:
+        for target in running:
             target.stop()
     print(json.dumps(results))
     return 0

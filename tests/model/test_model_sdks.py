@@ -211,7 +211,7 @@ def test_the_benchmark_serves_the_model_both_ways_without_errors() -> None:
 
     done = subprocess.run(
         [sys.executable, "bench/model.py", "--python", sys.executable, "--seconds", "1",
-         "--clients", "1,4", "--requests", "40", "--warm-up", "0.5"],
+         "--clients", "1,4", "--requests", "40", "--warm-up", "0.5", "--rounds", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(done.stdout)

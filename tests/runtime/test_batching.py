@@ -89,19 +89,49 @@ def test_a_request_larger_than_a_batch_is_spread_over_batches_in_order() -> None
     run(scenario)
 
 
-def test_max_wait_lets_a_batch_fill_and_zero_does_not_wait() -> None:
+def test_a_lone_client_waits_for_no_one() -> None:
+    async def scenario() -> float:
+        model = Recorder()
+        b = batcher(model, max_batch_size=8, max_wait=5)
+        started = time.perf_counter()
+        for item in "abc":
+            assert await b.submit([item]) == [item * 2]
+        elapsed = time.perf_counter() - started
+        assert model.batches == [["a"], ["b"], ["c"]]
+        await b.aclose()
+        return elapsed
+
+    assert run(scenario) < 1.0
+
+
+def test_a_batch_waits_up_to_max_wait_for_as_many_inputs_as_recent_batches_held() -> None:
     async def scenario(max_wait: float) -> list[list[str]]:
         model = Recorder()
         b = batcher(model, max_batch_size=8, max_wait=max_wait)
+        await b.submit(["x", "y"])  # the recent load: batches of 2
         first = asyncio.create_task(b.submit(["a"]))
         await asyncio.sleep(0.02)
         second = asyncio.create_task(b.submit(["b"]))
         await asyncio.gather(first, second)
         await b.aclose()
-        return model.batches
+        return model.batches[1:]
 
     assert run(lambda: scenario(0.5)) == [["a", "b"]]
     assert run(lambda: scenario(0.0)) == [["a"], ["b"]]
+
+
+def test_the_wait_for_a_fuller_batch_ends_at_max_wait() -> None:
+    async def scenario() -> float:
+        model = Recorder()
+        b = batcher(model, max_batch_size=8, max_wait=0.1)
+        await b.submit(["1", "2", "3", "4"])
+        started = time.perf_counter()
+        assert await b.submit(["alone"]) == ["alonealone"]
+        elapsed = time.perf_counter() - started
+        await b.aclose()
+        return elapsed
+
+    assert 0.09 <= run(scenario) < 1.0
 
 
 def test_a_full_batch_starts_without_waiting_for_max_wait() -> None:
