@@ -247,6 +247,12 @@ class ModelService:
         raise ServiceError(422, "UnsupportedModality",
                            f"{MODEL_NAME} embeds text only; use /embeddings.", target="input")
 
+    async def get_model_info(self, body: Any, context: RequestContext) -> Any:
+        """GET /info (Get Model Info), in a package generated from a spec that has it."""
+        info: Any = vars(package.models)["ModelInfo"]
+        return info.from_dict({"model_name": MODEL_NAME, "model_type": "embeddings",
+                               "model_provider_name": "sentence-transformers"})
+
     # ---- helpers -----------------------------------------------------------------------------
 
     async def _embed(self, encoder: Encoder, ids: list[list[int]]) -> list[list[float]]:

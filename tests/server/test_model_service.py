@@ -343,3 +343,14 @@ def test_without_batching_each_request_is_its_own_model_call() -> None:
     assert [a.status_code for a in answers] == [200] * 4
     assert sorted(len(batch) for batch in model.batches) == [2, 2, 2, 2]
     assert service.batcher is None
+
+
+def test_get_model_info_names_the_model(server: Served) -> None:
+    from model_inference_2024_05_01_preview import models
+
+    if "ModelInfo" not in vars(models):
+        pytest.skip("this package has no GET /info (Get Model Info)")
+    answer = httpx.get(server.url + "/info" + QUERY, headers=HEADERS, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"model_name": "all-MiniLM-L6-v2", "model_type": "embeddings",
+                             "model_provider_name": "sentence-transformers"}
