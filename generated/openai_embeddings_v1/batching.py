@@ -9,11 +9,13 @@ and even more on a GPU. A service hands each request's inputs to one shared
     vectors = await batcher.submit(texts)        # in the service's request handler
 
 The batcher collects the inputs of concurrent requests, in arrival order, into batches of at
-most `max_batch_size` inputs. A batch starts when it is full, when its oldest input has
-waited `max_wait` seconds, or (when a model call is still running) as soon as a call slot
-frees up: while the model computes one batch, the next one fills. Each request gets its own
-results back, in the order of its inputs; a request larger than a batch is spread over
-several.
+most `max_batch_size` inputs. While the model computes one batch, the next one fills. Once a
+call slot is free, a batch starts when it is full, when as many inputs wait as the largest of
+the last 8 batches held (the load of the moment: a lone client waits for no one, and under
+steady load a batch does not leave half full while the answers of the last one are still on
+their way back to be followed by new requests), or when its oldest input has waited
+`max_wait` seconds. Each request gets its own results back, in the order of its inputs; a
+request larger than a batch is spread over several.
 
 - **Bounded.** At most `max_queue` inputs wait; `submit` raises `QueueFull` (with a
   `retry_after` estimate in seconds, from the recent throughput) rather than letting latency
@@ -112,8 +114,9 @@ class DynamicBatcher(_t.Generic[T, R]):
     """Groups the inputs of concurrent `submit()` calls into batched calls of `process`.
 
     max_batch_size: the most inputs in one call of `process`.
-    max_wait: seconds the oldest waiting input may wait for a batch to fill up; 0 sends what
-        is waiting as soon as a call slot is free.
+    max_wait: seconds the oldest waiting input may wait for a batch to fill up (to the recent
+        batch size, see the module docstring); 0 sends what is waiting as soon as a call slot
+        is free.
     max_queue: the most inputs waiting (not yet in a running batch); `submit` beyond it raises
         QueueFull. A single request may not hold more than this (ValueError).
     max_concurrent_batches: model calls that may run at once (more than one helps only where
@@ -125,7 +128,7 @@ class DynamicBatcher(_t.Generic[T, R]):
         process: Callable[[list[T]], Sequence[R]] | Callable[[list[T]], Awaitable[Sequence[R]]],
         *,
         max_batch_size: int = 32,
-        max_wait: float = 0.002,
+        max_wait: float = 0.01,
         max_queue: int = 1024,
         max_concurrent_batches: int = 1,
     ) -> None:
@@ -164,6 +167,8 @@ class DynamicBatcher(_t.Generic[T, R]):
         self._closed = False
         #: Inputs per second of recent model calls (exponentially weighted), for retry_after.
         self._rate: float | None = None
+        #: Sizes of the last batches: how many inputs to wait for (see _fill).
+        self._recent: collections.deque[int] = collections.deque(maxlen=8)
 
     # ---- public ------------------------------------------------------------------------------
 
@@ -271,11 +276,13 @@ class DynamicBatcher(_t.Generic[T, R]):
             raise
 
     async def _fill(self) -> None:
-        """Wait until a batch is full or its oldest input has waited max_wait."""
+        """Wait until as many inputs wait as the recent batches held (at most a full batch),
+        or the oldest has waited max_wait."""
         assert self._arrived is not None
         loop = asyncio.get_running_loop()
         deadline = self._queue[0].arrived + self.max_wait if self._queue else loop.time()
-        while self._waiting < self.max_batch_size and not self._closed:
+        goal = min(self.max_batch_size, max(self._recent, default=1))
+        while self._waiting < goal and not self._closed:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
@@ -301,6 +308,8 @@ class DynamicBatcher(_t.Generic[T, R]):
             self._waiting -= count
             if not request.waiting:
                 self._queue.popleft()
+        if batch:
+            self._recent.append(len(batch))
         return batch, parts
 
     async def _run(self, batch: list[T], parts: list[_Part[T, R]]) -> None:
