@@ -286,9 +286,6 @@ class Api:
     definitions: tuple[Definition, ...]  # sorted by name
     operations: tuple[Operation, ...]  # sorted by (path, method)
     security: tuple[SecurityScheme, ...]
-    # Python names reserved for generated exception classes by status, chosen so that they
-    # never collide with definition names: (role, py_name).
-    exception_names: tuple[tuple[str, str], ...]
     security_requirements: Requirements = ()  # the top-level `security`
     # Webhooks (OpenAPI 3.1), as operations whose path is the webhook's name; lowered for the
     # diff only (lower(complete=True)): generation does not serve or call them.

@@ -27,22 +27,6 @@ RUNTIME_PUBLIC_NAMES = frozenset({
     "API_VERSION", "NOT_GIVEN", "NotGiven", "RequestContext", "ServiceError", "create_app",
     "Model", "FieldError", "ValidationError", "ASGIApp",
 })
-# Exception classes by role: the name each gets unless a definition already has it.
-EXCEPTION_ROLES = (
-    ("base", "APIError"),
-    ("connection", "APIConnectionError"),
-    ("timeout", "APITimeoutError"),
-    ("status", "APIStatusError"),
-    ("response", "APIResponseValidationError"),
-    ("400", "BadRequestError"),
-    ("401", "AuthenticationError"),
-    ("403", "PermissionDeniedError"),
-    ("404", "NotFoundError"),
-    ("409", "ConflictError"),
-    ("422", "UnprocessableEntityError"),
-    ("429", "RateLimitError"),
-    ("5xx", "InternalServerError"),
-)
 _PRIMITIVES = ("string", "integer", "number", "boolean", "null")
 # What a Swagger 2.0 parameter (no `schema`) says about its type.
 _SWAGGER_PARAMETER_SCHEMA_KEYS = frozenset({
@@ -121,12 +105,7 @@ class _Lowerer:
         self._check_alias_cycles()
         if any(d.level == "error" for d in self.diagnostics):
             raise SpecError(self.diagnostics)
-        exception_taken = set(self.taken)
         class_prefix = self.class_prefix
-        exception_names = tuple(
-            (role, naming.unique(name if name not in exception_taken else "Api" + name,
-                                 exception_taken))
-            for role, name in EXCEPTION_ROLES)
         return ir.Api(
             title=title,
             api_version=api_version,
@@ -140,7 +119,6 @@ class _Lowerer:
             definitions=tuple(self.definitions[name] for name in sorted(self.definitions)),
             operations=operations,
             security=self._security(),
-            exception_names=exception_names,
             security_requirements=_requirements(root.data.get("security")) or (),
             webhooks=webhooks,
         )

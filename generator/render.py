@@ -32,6 +32,7 @@ _FILES = (
     ("models.py.jinja", "models.py"),
     ("exceptions.py.jinja", "exceptions.py"),
     ("client.py.jinja", "client.py"),
+    ("aio.py.jinja", "aio.py"),
     ("server.py.jinja", "server.py"),
     ("_openapi.py.jinja", "_openapi.py"),
 )
@@ -188,53 +189,38 @@ def build_view(api: ir.Api) -> dict[str, Any]:
     models = [_model_view(ctx, d) for d in api.definitions if isinstance(d, ir.Model)]
     aliases = [_alias_view(ctx, d) for d in api.definitions if isinstance(d, ir.Alias)]
     operations = [_operation_view(ctx, op) for op in api.operations]
-    exceptions = dict(api.exception_names)
-    error_models = sorted({item["model"] for op in operations for item in op["error_models"]})
-    result_models = {op["result_model"] for op in operations if op["result_is_model"]}
-    body_models = {op["body_model"] for op in operations if op["body_model"]}
-    # Names the methods' annotations mention: parameters, body fields and results.
-    result_names = {ctx.by_name[name].py_name for op in operations
-                    if op["result_types"] is not None
-                    for name in _referenced_names(ctx, op["result_types"])}
-    used_by_client = sorted(body_models | set(error_models) | result_names | {
-        ctx.by_name[name].py_name for op in api.operations
-        for t in [p.type for p in op.parameters] + _body_property_types(ctx, op)
-        for name in _referenced_names(ctx, t)})
     title_doc = f"{api.title} (api-version {api.api_version})"
+    prefix = api.class_prefix
+    client_names = [f"{prefix}Client", f"Async{prefix}Client"]
+    server_names = ["RequestContext", "ServiceError", f"{prefix}Service", "create_app"]
+    runtime_names = ["API_VERSION", "NOT_GIVEN", "NotGiven", "FieldError", "ValidationError"]
+    model_names = ([m["class_name"] for m in models] + [e["class_name"] for e in enums]
+                   + [a["name"] for a in aliases])
+    # Models live in `models`; the package also exports those whose names the fixed public
+    # names (exceptions, clients, server, runtime) leave free.
+    fixed = set(EXCEPTION_NAMES) | set(client_names) | set(server_names) | set(runtime_names)
+    top_models = [name for name in model_names if name not in fixed]
+    server_models = any("_models." in f"{op['server_body']} {op['server_result']}"
+                        for op in operations)
+    client_text = repr([(op["arguments"], op["call"], op["client_result"]) for op in operations])
     return {
-        "error_imports": ", ".join(python_sorted(error_models, imports=True)),
-        "client_exception_imports": ", ".join(python_sorted(
-            [exceptions["connection"], exceptions["timeout"], exceptions["status"],
-             exceptions["response"],
-             "status_error_class"], imports=True)),
-        "exception_all": python_sorted([name for _role, name in api.exception_names]
-                                       + ["status_error_class"]),
-        "init_all": python_sorted(
-            ["API_VERSION", "NOT_GIVEN", "NotGiven", "FieldError", "ValidationError",
-             "RequestContext", "ServiceError", "create_app", f"{api.class_prefix}Service",
-             f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"]
-            + [m["class_name"] for m in models] + [e["class_name"] for e in enums]
-            + [a["name"] for a in aliases] + [name for _role, name in api.exception_names]),
-        "client_all": python_sorted(["API_VERSION", f"{api.class_prefix}Client",
-                                     f"Async{api.class_prefix}Client", "AccessTokenLike",
-                                     "AsyncTokenCredential", "RawResponse", "TokenCredential"]),
+        "client_uses_models": "_models." in client_text,
+        "client_uses_runtime": "_rt." in client_text,
+        "exception_all": python_sorted([*EXCEPTION_NAMES, "status_error_class"]),
+        "init_all": python_sorted([*runtime_names, *server_names, *client_names, *top_models,
+                                   *EXCEPTION_NAMES, "models"]),
+        "client_all": python_sorted(["API_VERSION", "CLIENT_API", "CREDENTIAL_SCOPES", f"{prefix}Client",
+                                     "AccessTokenLike", "AsyncTokenCredential", "RawResponse",
+                                     "TokenCredential"]),
+        "aio_all": python_sorted([f"Async{prefix}Client"]),
         "server_all": python_sorted(["API_VERSION", "ASGIApp", "Authenticator", "RequestContext",
                                      "DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_BODY_BYTES",
                                      "DEFAULT_REQUEST_TIMEOUT", "KEY_HEADER", "MAX_ERROR_DETAILS",
                                      "OPENAPI_JSON", "SERVER_API",
-                                     "ServiceError", f"{api.class_prefix}Service", "create_app"]),
-        "server_type_imports": ", ".join(python_sorted(
-            ["RequestContext", "ServiceError", f"{api.class_prefix}Service", "create_app"],
-            imports=True)),
-        "client_type_imports": ", ".join(python_sorted(
-            [f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"], imports=True)),
-        "error_annotation": " | ".join(error_models + ["None"]),
-        "exception_names": python_sorted((name for _role, name in api.exception_names),
-                                         imports=True),
-        "client_imports": ", ".join(python_sorted(used_by_client, imports=True)),
-        "server_imports": ", ".join(python_sorted(result_models | result_names | body_models,
-                                                  imports=True)),
-        "uses_models_module": any("_models." in op["result_codec"] for op in operations),
+                                     "ServiceError", f"{prefix}Service", "create_app"]),
+        "server_type_imports": ", ".join(python_sorted(server_names, imports=True)),
+        "exception_names": python_sorted(EXCEPTION_NAMES, imports=True),
+        "uses_models_in_exceptions": any(v["models"] for v in _status_exception_views(ctx)),
         "client_doc": docstring(f"Synchronous client for {title_doc}.\n\n"
                                 "Use it as a context manager, or call close(), to release "
                                 "connections.", "    "),
@@ -248,15 +234,14 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "package": api.package,
         "module_doc": docstring(
             f"{api.title}, api-version {api.api_version}: generated from {api.source.file}."),
-        "class_prefix": api.class_prefix,
+        "class_prefix": prefix,
         "enums": enums,
         "models": models,
         "aliases": aliases,
-        "model_names": python_sorted([m["class_name"] for m in models]
-                                     + [e["class_name"] for e in enums]
-                                     + [a["name"] for a in aliases], imports=True),
+        "model_names": python_sorted(model_names),
+        "top_models": python_sorted(top_models, imports=True),
+        "server_models": server_models,
         "operations": operations,
-        "exceptions": exceptions,
         "status_exceptions": _status_exception_views(ctx),
         "uses_encoding": any(m["vector_helpers"] for m in models),
         "client": _client_view(ctx),
@@ -264,6 +249,27 @@ def build_view(api: ir.Api) -> dict[str, Any]:
         "error_shape": _error_shape_view(ctx),
         "user_agent": literal(f"{api.package}/{__version__} (api-version {api.api_version})"),
     }
+
+
+# The client exceptions, named as openai-python names them, whatever the spec's schemas are
+# called (models live in their own namespace): (role, name); a role is a status, "5xx", or
+# what the base classes stand for.
+EXCEPTION_ROLES = (
+    ("base", "APIError"),
+    ("connection", "APIConnectionError"),
+    ("timeout", "APITimeoutError"),
+    ("status", "APIStatusError"),
+    ("response", "APIResponseValidationError"),
+    ("400", "BadRequestError"),
+    ("401", "AuthenticationError"),
+    ("403", "PermissionDeniedError"),
+    ("404", "NotFoundError"),
+    ("409", "ConflictError"),
+    ("422", "UnprocessableEntityError"),
+    ("429", "RateLimitError"),
+    ("5xx", "InternalServerError"),
+)
+EXCEPTION_NAMES = tuple(name for _role, name in EXCEPTION_ROLES)
 
 
 def _enum_view(enum: ir.Enum) -> dict[str, Any]:
@@ -325,15 +331,16 @@ def _alias_view(ctx: _Context, alias: ir.Alias) -> dict[str, Any]:
     }
 
 
-def annotation_of(ctx: _Context, t: ir.TypeRef) -> str:
-    """The Python type annotation for an IR type (inside the models module)."""
+def annotation_of(ctx: _Context, t: ir.TypeRef, models: str = "") -> str:
+    """The Python type annotation for an IR type: inside the models module, or with
+    `models="_models."` in a module that imports it as `_models`."""
     if isinstance(t, ir.PrimitiveType):
         return {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
                 "null": "None"}[t.kind]
     if isinstance(t, ir.AnyType):
         return "_t.Any"
     if isinstance(t, (ir.NamedType, ir.UnionType, ir.LiteralType)):
-        parts = list(dict.fromkeys(_annotation_parts(ctx, t)))
+        parts = list(dict.fromkeys(_annotation_parts(ctx, t, models)))
         # Literal values become one Literal[...] (ruff's PYI030), where the first one was.
         literals = [part for part in parts if part.startswith(_LITERAL)]
         if literals:
@@ -345,29 +352,30 @@ def annotation_of(ctx: _Context, t: ir.TypeRef) -> str:
             parts.append("None")
         return " | ".join(parts)
     if isinstance(t, ir.ArrayType):
-        return f"list[{annotation_of(ctx, t.items)}]"
+        return f"list[{annotation_of(ctx, t.items, models)}]"
     if isinstance(t, ir.MapType):
-        return f"dict[str, {annotation_of(ctx, t.values)}]"
+        return f"dict[str, {annotation_of(ctx, t.values, models)}]"
     raise TypeError(f"unknown IR type {t!r}")
 
 
 _LITERAL = "_t.Literal["
 
 
-def _annotation_parts(ctx: _Context, t: ir.TypeRef) -> list[str]:
+def _annotation_parts(ctx: _Context, t: ir.TypeRef, models: str = "") -> list[str]:
     """The members of the union an annotation is, each a complete annotation."""
     if isinstance(t, ir.NamedType):
         target = ctx.by_name[t.name]
         if isinstance(target, ir.Enum) and target.open:
-            return [target.py_name, "str" if target.value_kind == "string" else "int"]
+            return [models + target.py_name, "str" if target.value_kind == "string" else "int"]
         # A polymorphic base stands for its subtypes and itself.
-        return [ctx.by_name[name].py_name for name in _polymorphic_names(ctx, target)]
+        return [models + ctx.by_name[name].py_name for name in _polymorphic_names(ctx, target)]
     if isinstance(t, ir.UnionType):
-        return [part for variant in t.variants for part in _annotation_parts(ctx, variant)]
+        return [part for variant in t.variants
+                for part in _annotation_parts(ctx, variant, models)]
     if isinstance(t, ir.LiteralType):  # one part per value: annotation_of joins them
         parts = [f"{_LITERAL}{literal(v)}]" for v in t.values if v is not None]
         return parts + (["None"] if None in t.values else [])
-    return [annotation_of(ctx, t)]
+    return [annotation_of(ctx, t, models)]
 
 
 def _polymorphic_names(ctx: _Context, target: ir.Definition) -> list[str]:
@@ -433,26 +441,6 @@ def codec_of(ctx: _Context, t: ir.TypeRef) -> str:
     raise TypeError(f"unknown IR type {t!r}")
 
 
-def _body_property_types(ctx: _Context, op: ir.Operation) -> list[ir.TypeRef]:
-    if op.body is None or not isinstance(op.body.type, ir.NamedType):
-        return []
-    target = ctx.by_name[op.body.type.name]
-    return [p.type for p in target.properties] if isinstance(target, ir.Model) else []
-
-
-def _referenced_names(ctx: _Context, t: ir.TypeRef) -> set[str]:
-    """Definition names an annotation of `t` mentions."""
-    if isinstance(t, ir.NamedType):
-        return set(_polymorphic_names(ctx, ctx.by_name[t.name]))
-    if isinstance(t, ir.ArrayType):
-        return _referenced_names(ctx, t.items)
-    if isinstance(t, ir.MapType):
-        return _referenced_names(ctx, t.values)
-    if isinstance(t, ir.UnionType):
-        return set().union(*(_referenced_names(ctx, v) for v in t.variants))
-    return set()
-
-
 def _call(function: str, *args: str, **kwargs: Any) -> str:
     parts = list(args)
     parts += [f"{k}={literal(v)}" for k, v in kwargs.items() if v is not None]
@@ -462,21 +450,20 @@ def _call(function: str, *args: str, **kwargs: Any) -> str:
 def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
     body_model = None
     body_fields = []
-    required_wires: tuple[str, ...] = ()
-    known_wires: tuple[str, ...] = ()
     if op.body is not None and isinstance(op.body.type, ir.NamedType):
         target = ctx.by_name[op.body.type.name]
         if isinstance(target, ir.Model):
             body_model = target.py_name
-            required_wires = tuple(p.name for p in target.properties if p.required)
-            known_wires = tuple(p.name for p in target.properties)
             names = dict(op.body_field_names)
             for prop in target.properties:
+                # A required field of an optional body is optional: the body may be left out.
+                required = prop.required and op.body.required
+                annotation = annotation_of(ctx, prop.type, "_models.")
                 body_fields.append({
                     "kwarg": names[prop.name],
                     "wire": literal(prop.name),
-                    "annotation": f"{annotation_of(ctx, prop.type)} | _rt.NotGiven",
-                    "required": prop.required,
+                    "annotation": annotation if required else f"{annotation} | NotGiven",
+                    "required": required,
                 })
     parameters = []
     api_version_param = None
@@ -485,16 +472,13 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
         if param.role == "api_version":
             api_version_param = literal(param.name)
             continue
+        annotation = annotation_of(ctx, param.type, "_models.")
         view = {
             "kwarg": param.py_name,
             "wire": literal(param.name),
-            "location": literal(param.location),
-            "annotation": annotation_of(ctx, param.type) + (
-                "" if param.required else " | _rt.NotGiven"),
+            "location": param.location,
+            "annotation": annotation if param.required else f"{annotation} | NotGiven",
             "required": param.required,
-            "is_path": param.location == "path",
-            "is_header": param.location == "header",
-            "is_query": param.location == "query",
         }
         if param.role == "extra_parameters":
             extra_parameters = {"wire": literal(param.name), "kwarg": param.py_name,
@@ -513,7 +497,7 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
     elif result.type is None:
         result_annotation, result_codec = "None", "None"
     else:
-        result_annotation = annotation_of(ctx, result.type)
+        result_annotation = annotation_of(ctx, result.type, "_models.")
         result_codec = codec_of(_Context(ctx.api, ctx.by_name, "_models."), result.type)
     doc_lines = [op.summary or "", op.description or ""]
     error_models = []
@@ -523,28 +507,78 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
         target = ctx.by_name[response.type.name]
         if isinstance(target, ir.Model):
             error_models.append({"status": literal(response.status), "model": target.py_name})
+    arguments = [{"kwarg": f["kwarg"], "annotation": f["annotation"],
+                  "default": "" if f["required"] else " = NOT_GIVEN"} for f in body_fields]
+    arguments += [{"kwarg": p["kwarg"], "annotation": p["annotation"],
+                   "default": "" if p["required"] else " = NOT_GIVEN"} for p in parameters]
+
+    def mapping(pairs: list[tuple[str, str]]) -> str:
+        return "{" + ", ".join(f"{key}: {value}" for key, value in pairs) + "}"
+
+    query = [(api_version_param, "self.api_version")] if api_version_param else []
+    query += [(p["wire"], p["kwarg"]) for p in parameters if p["location"] == "query"]
+    call = [f"name={literal(op.py_name)}", f"method={literal(op.method)}",
+            f"path={literal(op.path)}"]
+    path_params = [(p["wire"], p["kwarg"]) for p in parameters if p["location"] == "path"]
+    headers = [(p["wire"], p["kwarg"]) for p in parameters if p["location"] == "header"]
+    call += [f"path_params={mapping(path_params)}"] if path_params else []
+    call += [f"query={mapping(query)}"] if query else []
+    call += [f"headers={mapping(headers)}"] if headers else []
+    if body_model is not None:
+        call.append(f"body={mapping([(f['wire'], f['kwarg']) for f in body_fields])}")
+    if extra_parameters is not None:
+        call.append(f"extra_parameters=({extra_parameters['wire']}, "
+                    f"{extra_parameters['modes']['pass_through']})")
+    if result_codec != "None":
+        call.append(f"result={result_codec}")
+    if result is not None and result.type is None:
+        call.append("answer_has_body=False")
+    if error_models:
+        call.append("errors=" + mapping([(e["status"], f"_models.{e['model']}")
+                                         for e in error_models]))
+    call += [f"{name}={name}" for name in _CALL_OPTIONS]
+    body_method = None
+    if body_model is not None:
+        # The same call with a body model instead of its fields as keywords.
+        body_name = "body"
+        while body_name in {p["kwarg"] for p in parameters} | set(_CALL_OPTIONS):
+            body_name += "_"
+        body_call = [f"body={body_name}" if part.startswith("body=") else part
+                     for part in call]
+        body_method = {
+            "name": f"{op.py_name}_from_body",
+            "body_name": body_name,
+            "body_annotation": f"_models.{body_model}",
+            "arguments": arguments[len(body_fields):],
+            "call": body_call,
+            "doc": docstring(_wrap(f"As {op.py_name}(), with the body given as one "
+                                   f"{body_model} instead of its fields as keywords."),
+                             "        "),
+        }
     return {
+        "body_method": body_method,
         "name": op.py_name,
         "name_literal": literal(op.py_name),
         "error_models": error_models,
         "result_is_model": result_model is not None,
-        "server_body": body_model or "_t.Any",
-        "path_names": literal(tuple(re.findall(r"{([^{}]+)}", op.path))),
+        "server_body": f"_models.{body_model}" if body_model else "_t.Any",
         "required_params": literal(tuple(
             (p.location, p.name) for p in op.parameters
             if p.required and p.location != "path" and p.role == "plain")),
         "operation_id": literal(op.operation_id),
         "method": literal(op.method),
         "path": literal(op.path),
-        "path_regex": literal(_path_regex(op.path)),
         "doc": docstring("\n\n".join(line for line in doc_lines if line) or None, "        "),
         "body_model": body_model,
         "body_required": bool(op.body and op.body.required),
         "has_body": op.body is not None,
         "body_fields": body_fields,
-        "required_wires": literal(required_wires),
-        "known_wires": literal(known_wires),
         "parameters": parameters,
+        "arguments": arguments,
+        "call": call,
+        "client_result": result_annotation,
+        # mypy --strict: the runtime's answer is Any; the method says what it is.
+        "result_cast": None if result_annotation == "_t.Any" else result_annotation,
         "api_version_param": api_version_param,
         "extra_parameters": extra_parameters,
         # Without an extra-parameters header the body schema decides alone: unknown properties
@@ -554,15 +588,20 @@ def _operation_view(ctx: _Context, op: ir.Operation) -> dict[str, Any]:
         else literal("pass-through"),
         "result_model": result_model or "_t.Any",
         "result_annotation": result_annotation,
+        "server_result": result_annotation,
+        "server_result_model": f"_models.{result_model}" if result_model else "None",
         "result_codec": result_codec,
         "result_has_body": result is None or result.type is not None,
-        # mypy --strict: returning the untyped answer needs a cast unless the method says Any.
-        "result_is_any": result_annotation == "_t.Any",
-        "result_types": result.type if result is not None else None,
+        "server_body_model": f"_models.{body_model}" if body_model else "None",
         "server_errors": _errors_literal(_server_errors(ctx, op)),
         "result_status": int(result.status) if result is not None and result.status.isdigit()
         else 200,
     }
+
+
+# The per-call options every client method takes after the operation's own arguments.
+_CALL_OPTIONS = ("extra_body", "extra_headers", "extra_query", "timeout", "max_retries",
+                 "total_timeout")
 
 
 def _extra_parameter_modes(ctx: _Context, t: ir.TypeRef) -> dict[str, str]:
@@ -587,18 +626,6 @@ def _extra_parameter_modes(ctx: _Context, t: ir.TypeRef) -> dict[str, str]:
             modes["error"] = value
     return {key: literal(value) for key, value in modes.items()} | {
         "known": literal(tuple(values))}
-
-
-def _path_regex(path: str) -> str:
-    parts = re.split(r"({[^{}]+})", path)
-    regex = "".join(
-        f"(?P<{_group_name(i)}>[^/]+)" if part.startswith("{") else re.escape(part)
-        for i, part in enumerate(parts))
-    return regex + r"\Z"
-
-
-def _group_name(index: int) -> str:
-    return f"p{index}"
 
 
 def _auth_view(api: ir.Api) -> dict[str, Any]:
@@ -830,66 +857,27 @@ _SECRET_HEADERS = ("api-key", "authorization", "cookie", "ocp-apim-subscription-
 
 
 def _client_view(ctx: _Context) -> dict[str, Any]:
+    """What the client modules declare about this API (the runtime's ClientApi)."""
     api = ctx.api
     api_key = next((s for s in api.security if s.kind == "api_key" and s.location == "header"),
                    None)
     key_header = (api_key.parameter_name if api_key and api_key.parameter_name
                   else "authorization").lower()
-    retry_text = ", ".join(str(status) for status in _RETRY_STATUSES)
-    invalid = dict(api.exception_names)["response"]
-    module_text = (
-        "Typed clients, sync and async, on httpx.\n\n"
-        "Thin generated methods over one small base: each method gathers its arguments and hands "
-        "them to `_BaseClient`, which builds the request, authenticates it, retries what is worth "
-        "retrying and reads the answer.\n\n"
-        "- Auth: `api_key=`, `token=` (a static bearer token) or `credential=` (any object whose "
-        "`get_token(*scopes)` returns something with `.token` and `.expires_on`, such as an "
-        "azure-identity credential); tokens are cached and refreshed before they expire; the "
-        "async client asks a synchronous credential in a worker thread. Keys and tokens never "
-        "appear in a repr, a str, a log line, or an exception's message, `body` or `error` "
-        "(an exception's raw `response` stays as the service sent it).\n"
-        "- Errors: a failed request raises one of this package's exceptions, never a raw httpx "
-        "or JSON error: a status error, a connection error or timeout, or "
-        f"{invalid} for a success answer that cannot be read.\n"
-        f"- Retries: connection errors (not setup errors, such as a request httpx will not "
-        f"send), timeouts and HTTP {retry_text} are retried with "
-        "exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date) and "
-        "`retry-after-ms`, bounded by `max_retries` and by `total_timeout` (the budget of one "
-        "call, retries included); both are set per client, per derived client (`with_options`) "
-        "or per call.\n"
-        "- Raw responses: `client.with_raw_response.<method>(...)` returns a RawResponse with "
-        "the httpx response, its headers and `parse()`.\n"
-        f"- Logging: logger `{api.package}`; DEBUG for each request and answer, INFO for each "
-        "retry; secret headers are redacted.")
-    key_place = ("the `Authorization` header as `Bearer <key>`" if key_header == "authorization"
-                 else f"the `{key_header}` header")
-    init_text = (
-        "Connect to `endpoint`, an http or https URL such as "
-        "https://<resource>.services.ai.azure.com/models (ValueError otherwise).\n\n"
-        f"Auth, at most one of: `api_key` (sent in {key_place}), `token` (a static bearer token) "
-        "or `credential` (any object with `get_token(*scopes)`, such as an azure-identity "
-        "credential, asked for `credential_scopes` or else CREDENTIAL_SCOPES; its token is "
-        "cached until shortly before it expires).\n\n"
-        "`timeout` applies to each attempt (an httpx.Timeout sets connect/read/write/pool); "
-        "`total_timeout` bounds a whole call, retries, waits and reading the answer included "
-        "(a credential's token fetch aside): "
-        "the async client stops at the deadline; the sync client checks it as each part of the "
-        "answer arrives, and cuts every wait on the network (connecting, sending, each read) to "
-        "the budget left when the attempt began, so a call that stalls right at its deadline "
-        "can overrun it by up to that much. Up to `max_retries` "
-        "more attempts follow a connection error, a timeout or a status in RETRY_STATUSES, "
-        "after the wait the service asks for (`Retry-After`, `retry-after-ms`) or an "
-        "exponential backoff from `retry_backoff` seconds up to `retry_backoff_max`, with "
-        "jitter. `headers` go with every request; `user_agent` is put before the package's own "
-        "User-Agent. An `http_client` is used as it is (its own timeout applies unless "
-        "`timeout` is given) and close() leaves it open.")
     return {
-        "module_doc": docstring(module_text),
-        "init_doc": docstring(_wrap(init_text), "        "),
-        "retry_statuses": literal(_RETRY_STATUSES),
-        "secret_headers": literal(tuple(sorted({key_header, *_SECRET_HEADERS}))),
+        "key_header": literal(key_header),
         "key_prefix": literal("Bearer " if key_header == "authorization" else ""),
+        # The runtime's SECRET_HEADERS, with this API's key header when it is another.
+        "extra_secret_header": literal(key_header),
         "logger": literal(api.package),
+        "scopes": literal(tuple(scope for s in api.security for scope in s.scopes)),
+        "module_doc": docstring(_wrap(
+            f"The synchronous client of {api.title} (api-version {api.api_version}): one "
+            "method per operation, each describing its call (method, path, where each "
+            "argument goes, the result model).\n\nThe HTTP machinery (auth, retries, errors, "
+            "raw responses) is `_http.py`'s; the async client is in `aio.py`, so that this "
+            "module never imports asyncio. A misspelled keyword is a TypeError (and a type "
+            "error); fields the spec does not define go in `extra_body=`, and reach the model "
+            "with the extra-parameters header set to pass them through, unless you set it.")),
     }
 
 
@@ -904,7 +892,7 @@ def _status_exception_views(ctx: _Context) -> list[dict[str, Any]]:
     operations document for that status, else for its range, else by default) and its doc."""
     api = ctx.api
     views = []
-    for role, name in api.exception_names:
+    for role, name in EXCEPTION_ROLES:
         if not (role.isdigit() or role == "5xx"):
             continue
         models: set[str] = set()
@@ -934,7 +922,8 @@ def _status_exception_views(ctx: _Context) -> list[dict[str, Any]]:
             "name": name,
             "is_5xx": role == "5xx",
             "doc": docstring(doc, "    "),
-            "error_annotation": " | ".join(sorted(models) + ["None"]),
+            "models": sorted(models),
+            "error_annotation": " | ".join([f"_models.{m}" for m in sorted(models)] + ["None"]),
         })
     return views
 
@@ -969,53 +958,24 @@ def _embedding_property(ctx: _Context, model: ir.Model | None) -> ir.Property | 
 
 
 def _vector_helpers(ctx: _Context, model: ir.Model) -> list[dict[str, str]]:
+    """The encoding mixins a model takes (their helper methods), each with the hook that says
+    where its embedding(s) are; none whose method names a property already takes."""
     taken = {p.py_name for p in model.properties}
     helpers: list[dict[str, str]] = []
     vector = _embedding_property(ctx, model)
-    if vector is not None:
-        argument = f"self.{vector.py_name}"
-        helpers += [
-            {"name": "vector", "function": "decode_embedding", "argument": argument,
-             "returns": "list[float] | list[int]",
-             "doc": docstring(_wrap(
-                 f"This item's `{vector.name}` as numbers: floats for float and base64, "
-                 "integers for int8 and uint8, unpacked bits (0/1) for binary and ubinary.\n\n"
-                 "Pass the `encoding_format` the request asked for; without it a string is read "
-                 "as base64 and an array is returned as sent. `dimensions` drops the padding "
-                 "of packed bits. A list returned as sent is the item's own, not a copy."),
-                 "        ")},
-            {"name": "vector_array", "function": "decode_embedding_array", "argument": argument,
-             "returns": "_array.array[float] | _array.array[int]",
-             "doc": docstring(_wrap("As vector(), as a compact array.array: float32 for float "
-                              "and base64 (4 bytes a value instead of a Python float's 32; "
-                              "a base64 answer decodes straight into it), int8/uint8 as named, "
-                              "bits as uint8."), "        ")},
-            {"name": "vector_numpy", "function": "decode_embedding_numpy", "argument": argument,
-             "returns": "_t.Any",
-             "doc": docstring(_wrap("As vector(), as a numpy.ndarray (NumPy is optional: "
-                              "ImportError without it)."), "        ")}]
-    for prop in model.properties:
-        target = _resolved(ctx, prop.type)
-        if not isinstance(target, ir.ArrayType):
-            continue
-        item = _embedding_property(ctx, _object_of(ctx, target.items))
-        if item is None:
-            continue
-        argument = f"[item.{item.py_name} for item in self.{prop.py_name}]"
-        helpers += [
-            {"name": "vectors", "function": "decode_embeddings", "argument": argument,
-             "returns": "list[list[float] | list[int]]",
-             "doc": docstring(_wrap(
-                 f"Every item's `{item.name}` as numbers, in the order of `{prop.name}` "
-                 "(see the item's vector() for `encoding_format` and `dimensions`)."),
-                 "        ")},
-            {"name": "vectors_array", "function": "decode_embeddings_array",
-             "argument": argument, "returns": "list[_array.array[float] | _array.array[int]]",
-             "doc": docstring(_wrap("As vectors(), as compact array.array rows (see the item's "
-                              "vector_array())."), "        ")},
-            {"name": "vectors_numpy", "function": "decode_embeddings_numpy",
-             "argument": argument, "returns": "_t.Any",
-             "doc": docstring(_wrap("As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy "
-                              "is optional: ImportError without it)."), "        ")}]
-        break
-    return [h for h in helpers if h["name"] not in taken]
+    if vector is not None and not taken & {"vector", "vector_array", "vector_numpy"}:
+        helpers.append({"mixin": "_encoding.EmbeddingVector", "hook": "_embedding_value",
+                        "returns": "_t.Any", "value": f"self.{vector.py_name}"})
+    if not taken & {"vectors", "vectors_array", "vectors_numpy"}:
+        for prop in model.properties:
+            target = _resolved(ctx, prop.type)
+            if not isinstance(target, ir.ArrayType):
+                continue
+            item = _embedding_property(ctx, _object_of(ctx, target.items))
+            if item is None:
+                continue
+            helpers.append({"mixin": "_encoding.EmbeddingVectors", "hook": "_embedding_values",
+                            "returns": "list[_t.Any]",
+                            "value": f"[item.{item.py_name} for item in self.{prop.py_name}]"})
+            break
+    return helpers

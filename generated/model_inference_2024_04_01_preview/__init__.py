@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import models
 from ._runtime import NOT_GIVEN, FieldError, NotGiven, ValidationError
 from .models import (
     ContentFilterError,
@@ -17,7 +18,6 @@ from .models import (
     EmbeddingInput,
     EmbeddingObject,
     ListObject,
-    NotFoundError,
     TooManyRequestsError,
     UnauthorizedError,
     UnprocessableContentError,
@@ -27,11 +27,11 @@ from .models import (
 API_VERSION = "2024-04-01-preview"
 
 if TYPE_CHECKING:
-    from .client import AsyncModelInferenceClient, ModelInferenceClient
+    from .aio import AsyncModelInferenceClient
+    from .client import ModelInferenceClient
     from .exceptions import (
         APIConnectionError,
         APIError,
-        ApiNotFoundError,
         APIResponseValidationError,
         APIStatusError,
         APITimeoutError,
@@ -39,42 +39,43 @@ if TYPE_CHECKING:
         BadRequestError,
         ConflictError,
         InternalServerError,
+        NotFoundError,
         PermissionDeniedError,
         RateLimitError,
         UnprocessableEntityError,
     )
     from .server import ModelInferenceService, RequestContext, ServiceError, create_app
+else:
+    # The client side needs httpx and the server side does not: each is imported on first
+    # use, so that `import model_inference_2024_04_01_preview` works with the standard library alone. Type
+    # checkers read the imports above instead, so that a misspelled name is an error there.
+    _LAZY = {
+        "ModelInferenceClient": "client",
+        "AsyncModelInferenceClient": "aio",
+        "APIConnectionError": "exceptions",
+        "APIError": "exceptions",
+        "APIResponseValidationError": "exceptions",
+        "APIStatusError": "exceptions",
+        "APITimeoutError": "exceptions",
+        "AuthenticationError": "exceptions",
+        "BadRequestError": "exceptions",
+        "ConflictError": "exceptions",
+        "InternalServerError": "exceptions",
+        "NotFoundError": "exceptions",
+        "PermissionDeniedError": "exceptions",
+        "RateLimitError": "exceptions",
+        "UnprocessableEntityError": "exceptions",
+        "RequestContext": "server",
+        "ServiceError": "server",
+        "ModelInferenceService": "server",
+        "create_app": "server",
+    }
 
-# The client side needs httpx and the server side does not: each is imported on first use,
-# so that `import model_inference_2024_04_01_preview` works with the standard library alone.
-_LAZY = {
-    "ModelInferenceClient": "client",
-    "AsyncModelInferenceClient": "client",
-    "APIConnectionError": "exceptions",
-    "APIError": "exceptions",
-    "ApiNotFoundError": "exceptions",
-    "APIResponseValidationError": "exceptions",
-    "APIStatusError": "exceptions",
-    "APITimeoutError": "exceptions",
-    "AuthenticationError": "exceptions",
-    "BadRequestError": "exceptions",
-    "ConflictError": "exceptions",
-    "InternalServerError": "exceptions",
-    "PermissionDeniedError": "exceptions",
-    "RateLimitError": "exceptions",
-    "UnprocessableEntityError": "exceptions",
-    "RequestContext": "server",
-    "ServiceError": "server",
-    "ModelInferenceService": "server",
-    "create_app": "server",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
@@ -85,7 +86,6 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
-    "ApiNotFoundError",
     "AsyncModelInferenceClient",
     "AuthenticationError",
     "BadRequestError",
@@ -116,6 +116,7 @@ __all__ = [
     "Usage",
     "ValidationError",
     "create_app",
+    "models",
 ]
 
 

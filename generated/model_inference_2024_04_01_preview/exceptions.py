@@ -4,135 +4,31 @@
 Every error carries what a caller needs to act on it. The client's keys and tokens are
 scrubbed from its message, `body` and `error`, and the secret headers of the request it
 keeps are blanked. The raw `response` stays as received: what the service sent back (a key
-it echoed included) is not scrubbed there. One class per status: `error` holds the body
-parsed with the schema the spec documents for that status.
+it echoed included) is not scrubbed there.
+
+The bases (APIError, APIConnectionError, APITimeoutError, APIStatusError,
+APIResponseValidationError) are `_exceptions.py`'s. Here is one class per status, named by
+the status whatever the spec's schemas are called, whose `error` holds the body parsed with
+the schema the spec documents for that status.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-
-from .models import (
-    ContentFilterError,
-    NotFoundError,
-    TooManyRequestsError,
-    UnauthorizedError,
-    UnprocessableContentError,
+from . import models as _models
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
 )
-
-
-class APIError(Exception):
-    """Base of every error this package's clients raise."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-        #: How many attempts the call made before giving up (retries included).
-        self.attempts = 1
-
-
-class APIConnectionError(APIError):
-    """The service could not be reached, or the connection broke."""
-
-    def __init__(
-        self, message: str = "Connection error.", *, request: httpx.Request | None = None
-    ) -> None:
-        super().__init__(message)
-        #: The request that got no answer (its secret headers blanked).
-        self.request = request
-
-
-class APITimeoutError(APIConnectionError):
-    """The request took longer than its timeout."""
-
-    def __init__(
-        self, message: str = "Request timed out.", *, request: httpx.Request | None = None
-    ) -> None:
-        super().__init__(message, request=request)
-
-
-class APIStatusError(APIError):
-    """The service answered with a status that is not a success."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        error: (
-            ContentFilterError
-            | NotFoundError
-            | TooManyRequestsError
-            | UnauthorizedError
-            | UnprocessableContentError
-            | None
-        ),
-        error_code: str | None,
-        body: Any,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = response.status_code
-        self.response = response
-        #: The parsed error body, or None when it does not match the documented schema.
-        self.error = error
-        #: The `x-ms-error-code` header (or the code in the body when the header is absent).
-        self.error_code = error_code
-        #: The service's `x-request-id` (or `apim-request-id`, `x-ms-request-id`) header:
-        #: quote it when asking for support.
-        self.request_id = (
-            response.headers.get("x-request-id")
-            or response.headers.get("apim-request-id")
-            or response.headers.get("x-ms-request-id")
-        )
-        #: The `x-ms-client-request-id` the client sent.
-        self.client_request_id = response.request.headers.get("x-ms-client-request-id")
-        #: The decoded JSON body, or the text when it is not JSON.
-        self.body = body
-        #: Seconds the service asked to wait before trying again (`Retry-After`), if it did.
-        self.retry_after: float | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(status_code={self.status_code!r}, "
-            f"error_code={self.error_code!r}, request_id={self.request_id!r}, "
-            f"message={self.message!r})"
-        )
-
-
-class APIResponseValidationError(APIError):
-    """The service answered with a success status, but the answer could not be read: its
-    body is not valid JSON, does not match the documented schema, or its Content-Encoding
-    is broken. Not retried."""
-
-    def __init__(self, message: str, *, response: httpx.Response, body: Any) -> None:
-        super().__init__(message)
-        self.status_code = response.status_code
-        self.response = response
-        #: The service's `x-request-id` (or `apim-request-id`, `x-ms-request-id`) header.
-        self.request_id = (
-            response.headers.get("x-request-id")
-            or response.headers.get("apim-request-id")
-            or response.headers.get("x-ms-request-id")
-        )
-        #: The `x-ms-client-request-id` the client sent.
-        self.client_request_id = response.request.headers.get("x-ms-client-request-id")
-        #: The decoded JSON body, the text when it is not JSON, or None when it could not be
-        #: read.
-        self.body = body
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(status_code={self.status_code!r}, "
-            f"request_id={self.request_id!r}, message={self.message!r})"
-        )
+from ._exceptions import status_error_class as _status_error_class
 
 
 class BadRequestError(APIStatusError):
     """HTTP 400."""
 
-    error: ContentFilterError | None
+    error: _models.ContentFilterError | None
 
 
 class AuthenticationError(APIStatusError):
@@ -141,29 +37,29 @@ class AuthenticationError(APIStatusError):
     The access token is missing or invalid.
     """
 
-    error: UnauthorizedError | None
+    error: _models.UnauthorizedError | None
 
 
 class PermissionDeniedError(APIStatusError):
     """HTTP 403."""
 
-    error: ContentFilterError | None
+    error: _models.ContentFilterError | None
 
 
-class ApiNotFoundError(APIStatusError):
+class NotFoundError(APIStatusError):
     """HTTP 404.
 
     The modality is not supported by the model. Check the model's documentation to see
     which routes are available.
     """
 
-    error: NotFoundError | None
+    error: _models.NotFoundError | None
 
 
 class ConflictError(APIStatusError):
     """HTTP 409."""
 
-    error: ContentFilterError | None
+    error: _models.ContentFilterError | None
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -175,7 +71,7 @@ class UnprocessableEntityError(APIStatusError):
     `details` section to understand the offending parameter.
     """
 
-    error: UnprocessableContentError | None
+    error: _models.UnprocessableContentError | None
 
 
 class RateLimitError(APIStatusError):
@@ -184,20 +80,20 @@ class RateLimitError(APIStatusError):
     You have reached your assigned rate limit and your request must be throttled.
     """
 
-    error: TooManyRequestsError | None
+    error: _models.TooManyRequestsError | None
 
 
 class InternalServerError(APIStatusError):
     """HTTP 5xx: a failure on the service's side."""
 
-    error: ContentFilterError | None
+    error: _models.ContentFilterError | None
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
-    404: ApiNotFoundError,
+    404: NotFoundError,
     409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,
@@ -206,11 +102,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 def status_error_class(status_code: int) -> type[APIStatusError]:
     """The exception class for an HTTP status."""
-    if status_code in _BY_STATUS:
-        return _BY_STATUS[status_code]
-    if status_code >= 500:
-        return InternalServerError
-    return APIStatusError
+    return _status_error_class(_BY_STATUS, InternalServerError, status_code)
 
 
 __all__ = [
@@ -219,11 +111,11 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
-    "ApiNotFoundError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "InternalServerError",
+    "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",

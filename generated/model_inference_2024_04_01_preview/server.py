@@ -20,6 +20,7 @@ import typing as _t
 from collections.abc import Iterable
 
 from . import _asgi
+from . import models as _models
 from ._asgi import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -35,7 +36,6 @@ from ._asgi import (
     ServiceError,
 )
 from ._openapi import OPENAPI_JSON
-from .models import CreateEmbeddingResponse, CreateImageEmbeddingRequest
 
 API_VERSION = "2024-04-01-preview"
 #: The header carrying a key (besides `Authorization: Bearer <key>`), in lower case.
@@ -46,8 +46,8 @@ class ModelInferenceService(_t.Protocol):
     """What an implementation provides: one coroutine per operation."""
 
     async def get_image_embeddings(
-        self, body: CreateImageEmbeddingRequest, context: RequestContext
-    ) -> CreateEmbeddingResponse:
+        self, body: _models.CreateImageEmbeddingRequest, context: RequestContext
+    ) -> _models.CreateEmbeddingResponse:
         """Image embeddings
 
         Creates an embedding vector representing the input image and text pair.
@@ -117,7 +117,7 @@ SERVER_API = ServerApi(
             method="POST",
             path="/images/embeddings",
             handler="get_image_embeddings",
-            body_model=CreateImageEmbeddingRequest,
+            body_model=_models.CreateImageEmbeddingRequest,
             body_required=True,
             api_version_param="api-version",
             extra_parameters_header="extra-parameters",
@@ -126,7 +126,7 @@ SERVER_API = ServerApi(
             default_mode="error",
             required_params=(),
             status=200,
-            result=CreateEmbeddingResponse,
+            result=_models.CreateEmbeddingResponse,
             errors=(
                 ("401", _ERROR_SHAPE_3),
                 ("404", _ERROR_SHAPE_1),

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import models
 from ._runtime import NOT_GIVEN, FieldError, NotGiven, ValidationError
 from .models import (
     EmbeddingEncodingFormat,
@@ -27,7 +28,8 @@ from .models import (
 API_VERSION = "2024-05-01-preview"
 
 if TYPE_CHECKING:
-    from .client import AsyncModelInferenceClient, ModelInferenceClient
+    from .aio import AsyncModelInferenceClient
+    from .client import ModelInferenceClient
     from .exceptions import (
         APIConnectionError,
         APIError,
@@ -44,37 +46,37 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
     )
     from .server import ModelInferenceService, RequestContext, ServiceError, create_app
+else:
+    # The client side needs httpx and the server side does not: each is imported on first
+    # use, so that `import model_inference_2024_05_01_preview` works with the standard library alone. Type
+    # checkers read the imports above instead, so that a misspelled name is an error there.
+    _LAZY = {
+        "ModelInferenceClient": "client",
+        "AsyncModelInferenceClient": "aio",
+        "APIConnectionError": "exceptions",
+        "APIError": "exceptions",
+        "APIResponseValidationError": "exceptions",
+        "APIStatusError": "exceptions",
+        "APITimeoutError": "exceptions",
+        "AuthenticationError": "exceptions",
+        "BadRequestError": "exceptions",
+        "ConflictError": "exceptions",
+        "InternalServerError": "exceptions",
+        "NotFoundError": "exceptions",
+        "PermissionDeniedError": "exceptions",
+        "RateLimitError": "exceptions",
+        "UnprocessableEntityError": "exceptions",
+        "RequestContext": "server",
+        "ServiceError": "server",
+        "ModelInferenceService": "server",
+        "create_app": "server",
+    }
 
-# The client side needs httpx and the server side does not: each is imported on first use,
-# so that `import model_inference_2024_05_01_preview` works with the standard library alone.
-_LAZY = {
-    "ModelInferenceClient": "client",
-    "AsyncModelInferenceClient": "client",
-    "APIConnectionError": "exceptions",
-    "APIError": "exceptions",
-    "APIResponseValidationError": "exceptions",
-    "APIStatusError": "exceptions",
-    "APITimeoutError": "exceptions",
-    "AuthenticationError": "exceptions",
-    "BadRequestError": "exceptions",
-    "ConflictError": "exceptions",
-    "InternalServerError": "exceptions",
-    "NotFoundError": "exceptions",
-    "PermissionDeniedError": "exceptions",
-    "RateLimitError": "exceptions",
-    "UnprocessableEntityError": "exceptions",
-    "RequestContext": "server",
-    "ServiceError": "server",
-    "ModelInferenceService": "server",
-    "create_app": "server",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
@@ -116,6 +118,7 @@ __all__ = [
     "UnprocessableEntityError",
     "ValidationError",
     "create_app",
+    "models",
 ]
 
 

@@ -303,8 +303,159 @@ def decode_embeddings_numpy(
     return numpy.stack(rows) if rows else numpy.empty((0, 0), dtype=numpy.float32)
 
 
+#: The formats whose numbers are floats, and those whose numbers are integers: the helpers'
+#: return types follow the format named (an int is a valid float, so the floats' lists hold
+#: a JSON integer as sent).
+FloatFormat: _t.TypeAlias = _t.Literal["float", "base64"]
+IntegerFormat: _t.TypeAlias = _t.Literal["int8", "uint8", "binary", "ubinary"]
+
+
+class EmbeddingVector:
+    """vector(), vector_array() and vector_numpy() of a model holding one embedding; the
+    generated model says where it is (`_embedding_value`)."""
+
+    __slots__ = ()
+
+    def _embedding_value(self) -> Sequence[float] | Sequence[int] | str:
+        raise NotImplementedError
+
+    @_t.overload
+    def vector(
+        self, encoding_format: FloatFormat | None = None, *, dimensions: int | None = None
+    ) -> list[float]: ...
+
+    @_t.overload
+    def vector(
+        self, encoding_format: IntegerFormat, *, dimensions: int | None = None
+    ) -> list[int]: ...
+
+    @_t.overload
+    def vector(
+        self, encoding_format: str, *, dimensions: int | None = None
+    ) -> list[float] | list[int]: ...
+
+    def vector(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[float] | list[int]:
+        """This item's embedding as numbers: floats for float and base64, integers for int8
+        and uint8, unpacked bits (0/1) for binary and ubinary.
+
+        Pass the `encoding_format` the request asked for; without it a string is read as
+        base64 and an array is returned as sent. `dimensions` drops the padding of packed
+        bits. A list returned as sent is the item's own, not a copy.
+        """
+        return decode_embedding(self._embedding_value(), encoding_format, dimensions=dimensions)
+
+    @_t.overload
+    def vector_array(
+        self, encoding_format: FloatFormat | None = None, *, dimensions: int | None = None
+    ) -> array.array[float]: ...
+
+    @_t.overload
+    def vector_array(
+        self, encoding_format: IntegerFormat, *, dimensions: int | None = None
+    ) -> array.array[int]: ...
+
+    @_t.overload
+    def vector_array(
+        self, encoding_format: str, *, dimensions: int | None = None
+    ) -> array.array[float] | array.array[int]: ...
+
+    def vector_array(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> array.array[float] | array.array[int]:
+        """As vector(), as a compact array.array: float32 for float and base64 (4 bytes a
+        value instead of a Python float's 32; a base64 answer decodes straight into it),
+        int8/uint8 as named, bits as uint8."""
+        return decode_embedding_array(
+            self._embedding_value(), encoding_format, dimensions=dimensions
+        )
+
+    def vector_numpy(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> _t.Any:
+        """As vector(), as a numpy.ndarray (NumPy is optional: ImportError without it)."""
+        return decode_embedding_numpy(
+            self._embedding_value(), encoding_format, dimensions=dimensions
+        )
+
+
+class EmbeddingVectors:
+    """vectors(), vectors_array() and vectors_numpy() of a model holding a list of items with
+    one embedding each; the generated model says where they are (`_embedding_values`)."""
+
+    __slots__ = ()
+
+    def _embedding_values(self) -> list[Sequence[float] | Sequence[int] | str]:
+        raise NotImplementedError
+
+    @_t.overload
+    def vectors(
+        self, encoding_format: FloatFormat | None = None, *, dimensions: int | None = None
+    ) -> list[list[float]]: ...
+
+    @_t.overload
+    def vectors(
+        self, encoding_format: IntegerFormat, *, dimensions: int | None = None
+    ) -> list[list[int]]: ...
+
+    @_t.overload
+    def vectors(
+        self, encoding_format: str, *, dimensions: int | None = None
+    ) -> list[list[float]] | list[list[int]]: ...
+
+    def vectors(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[list[float]] | list[list[int]]:
+        """Every item's embedding as numbers, in order (see EmbeddingVector.vector for
+        `encoding_format` and `dimensions`)."""
+        return _t.cast(
+            "list[list[float]] | list[list[int]]",
+            decode_embeddings(self._embedding_values(), encoding_format, dimensions=dimensions),
+        )
+
+    @_t.overload
+    def vectors_array(
+        self, encoding_format: FloatFormat | None = None, *, dimensions: int | None = None
+    ) -> list[array.array[float]]: ...
+
+    @_t.overload
+    def vectors_array(
+        self, encoding_format: IntegerFormat, *, dimensions: int | None = None
+    ) -> list[array.array[int]]: ...
+
+    @_t.overload
+    def vectors_array(
+        self, encoding_format: str, *, dimensions: int | None = None
+    ) -> list[array.array[float]] | list[array.array[int]]: ...
+
+    def vectors_array(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> list[array.array[float]] | list[array.array[int]]:
+        """As vectors(), as compact array.array rows (see EmbeddingVector.vector_array)."""
+        return _t.cast(
+            "list[array.array[float]] | list[array.array[int]]",
+            decode_embeddings_array(
+                self._embedding_values(), encoding_format, dimensions=dimensions
+            ),
+        )
+
+    def vectors_numpy(
+        self, encoding_format: str | None = None, *, dimensions: int | None = None
+    ) -> _t.Any:
+        """As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy is optional:
+        ImportError without it)."""
+        return decode_embeddings_numpy(
+            self._embedding_values(), encoding_format, dimensions=dimensions
+        )
+
+
 __all__ = [
     "ENCODING_FORMATS",
+    "EmbeddingVector",
+    "EmbeddingVectors",
+    "FloatFormat",
+    "IntegerFormat",
     "decode_embedding",
     "decode_embedding_array",
     "decode_embedding_numpy",

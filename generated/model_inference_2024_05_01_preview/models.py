@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import array as _array
 import dataclasses as _dataclasses
 import enum as _enum
 import typing as _t
@@ -116,7 +115,7 @@ class InnerError(_rt.Model):
 
 
 @_dataclasses.dataclass(kw_only=True, slots=True)
-class EmbeddingItem(_rt.Model):
+class EmbeddingItem(_rt.Model, _encoding.EmbeddingVector):
     """Representation of a single embeddings relatedness comparison."""
 
     index: int
@@ -130,36 +129,8 @@ class EmbeddingItem(_rt.Model):
     additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
     """Properties that the spec does not name, kept as they came."""
 
-    def vector(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> list[float] | list[int]:
-        """This item's `embedding` as numbers: floats for float and base64, integers for int8 and
-        uint8, unpacked bits (0/1) for binary and ubinary.
-
-        Pass the `encoding_format` the request asked for; without it a string is read as base64
-        and an array is returned as sent. `dimensions` drops the padding of packed bits. A list
-        returned as sent is the item's own, not a copy.
-        """
-        return _encoding.decode_embedding(self.embedding, encoding_format, dimensions=dimensions)
-
-    def vector_array(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> _array.array[float] | _array.array[int]:
-        """As vector(), as a compact array.array: float32 for float and base64 (4 bytes a value
-        instead of a Python float's 32; a base64 answer decodes straight into it), int8/uint8 as
-        named, bits as uint8.
-        """
-        return _encoding.decode_embedding_array(
-            self.embedding, encoding_format, dimensions=dimensions
-        )
-
-    def vector_numpy(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> _t.Any:
-        """As vector(), as a numpy.ndarray (NumPy is optional: ImportError without it)."""
-        return _encoding.decode_embedding_numpy(
-            self.embedding, encoding_format, dimensions=dimensions
-        )
+    def _embedding_value(self) -> _t.Any:
+        return self.embedding
 
 
 @_dataclasses.dataclass(kw_only=True, slots=True)
@@ -189,7 +160,7 @@ class EmbeddingsOptions(_rt.Model):
 
 
 @_dataclasses.dataclass(kw_only=True, slots=True)
-class EmbeddingsResult(_rt.Model):
+class EmbeddingsResult(_rt.Model, _encoding.EmbeddingVectors):
     """Representation of the response data from an embeddings request.
     Embeddings measure the relatedness of text strings and are commonly used for search, clustering,
     recommendations, and other similar scenarios.
@@ -208,33 +179,8 @@ class EmbeddingsResult(_rt.Model):
     additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
     """Properties that the spec does not name, kept as they came."""
 
-    def vectors(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> list[list[float] | list[int]]:
-        """Every item's `embedding` as numbers, in the order of `data` (see the item's vector() for
-        `encoding_format` and `dimensions`).
-        """
-        return _encoding.decode_embeddings(
-            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
-        )
-
-    def vectors_array(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> list[_array.array[float] | _array.array[int]]:
-        """As vectors(), as compact array.array rows (see the item's vector_array())."""
-        return _encoding.decode_embeddings_array(
-            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
-        )
-
-    def vectors_numpy(
-        self, encoding_format: str | None = None, *, dimensions: int | None = None
-    ) -> _t.Any:
-        """As vectors(), as one 2-D numpy.ndarray, a row per item (NumPy is optional: ImportError
-        without it).
-        """
-        return _encoding.decode_embeddings_numpy(
-            [item.embedding for item in self.data], encoding_format, dimensions=dimensions
-        )
+    def _embedding_values(self) -> list[_t.Any]:
+        return [item.embedding for item in self.data]
 
 
 @_dataclasses.dataclass(kw_only=True, slots=True)

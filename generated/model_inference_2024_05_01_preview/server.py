@@ -20,6 +20,7 @@ import typing as _t
 from collections.abc import Iterable
 
 from . import _asgi
+from . import models as _models
 from ._asgi import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -35,7 +36,6 @@ from ._asgi import (
     ServiceError,
 )
 from ._openapi import OPENAPI_JSON
-from .models import EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo
 
 API_VERSION = "2024-05-01-preview"
 #: The header carrying a key (besides `Authorization: Bearer <key>`), in lower case.
@@ -46,8 +46,8 @@ class ModelInferenceService(_t.Protocol):
     """What an implementation provides: one coroutine per operation."""
 
     async def get_embeddings(
-        self, body: EmbeddingsOptions, context: RequestContext
-    ) -> EmbeddingsResult:
+        self, body: _models.EmbeddingsOptions, context: RequestContext
+    ) -> _models.EmbeddingsResult:
         """Get Embeddings
 
         Return the embedding vectors for given text prompts.
@@ -56,8 +56,8 @@ class ModelInferenceService(_t.Protocol):
         ...
 
     async def get_image_embeddings(
-        self, body: ImageEmbeddingsOptions, context: RequestContext
-    ) -> EmbeddingsResult:
+        self, body: _models.ImageEmbeddingsOptions, context: RequestContext
+    ) -> _models.EmbeddingsResult:
         """Get Image Embeddings
 
         Return the embedding vectors for given images.
@@ -65,7 +65,7 @@ class ModelInferenceService(_t.Protocol):
         """
         ...
 
-    async def get_model_info(self, body: _t.Any, context: RequestContext) -> ModelInfo:
+    async def get_model_info(self, body: _t.Any, context: RequestContext) -> _models.ModelInfo:
         """Get Model Info
 
         Returns information about the AI model deployed.
@@ -90,7 +90,7 @@ SERVER_API = ServerApi(
             method="POST",
             path="/embeddings",
             handler="get_embeddings",
-            body_model=EmbeddingsOptions,
+            body_model=_models.EmbeddingsOptions,
             body_required=True,
             api_version_param="api-version",
             extra_parameters_header="extra-parameters",
@@ -99,7 +99,7 @@ SERVER_API = ServerApi(
             default_mode="error",
             required_params=(),
             status=200,
-            result=EmbeddingsResult,
+            result=_models.EmbeddingsResult,
             errors=(("default", _ERROR_SHAPE_0),),
         ),
         Route(
@@ -107,7 +107,7 @@ SERVER_API = ServerApi(
             method="POST",
             path="/images/embeddings",
             handler="get_image_embeddings",
-            body_model=ImageEmbeddingsOptions,
+            body_model=_models.ImageEmbeddingsOptions,
             body_required=True,
             api_version_param="api-version",
             extra_parameters_header="extra-parameters",
@@ -116,7 +116,7 @@ SERVER_API = ServerApi(
             default_mode="error",
             required_params=(),
             status=200,
-            result=EmbeddingsResult,
+            result=_models.EmbeddingsResult,
             errors=(("default", _ERROR_SHAPE_0),),
         ),
         Route(
@@ -131,7 +131,7 @@ SERVER_API = ServerApi(
             default_mode="pass-through",
             required_params=(),
             status=200,
-            result=ModelInfo,
+            result=_models.ModelInfo,
             errors=(("default", _ERROR_SHAPE_0),),
         ),
     ),

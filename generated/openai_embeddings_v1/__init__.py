@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import models
 from ._runtime import NOT_GIVEN, FieldError, NotGiven, ValidationError
 from .models import (
     CreateEmbeddingRequest,
@@ -19,7 +20,8 @@ from .models import (
 API_VERSION = "v1"
 
 if TYPE_CHECKING:
-    from .client import AsyncOpenAIEmbeddingsClient, OpenAIEmbeddingsClient
+    from .aio import AsyncOpenAIEmbeddingsClient
+    from .client import OpenAIEmbeddingsClient
     from .exceptions import (
         APIConnectionError,
         APIError,
@@ -36,37 +38,37 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
     )
     from .server import OpenAIEmbeddingsService, RequestContext, ServiceError, create_app
+else:
+    # The client side needs httpx and the server side does not: each is imported on first
+    # use, so that `import openai_embeddings_v1` works with the standard library alone. Type
+    # checkers read the imports above instead, so that a misspelled name is an error there.
+    _LAZY = {
+        "OpenAIEmbeddingsClient": "client",
+        "AsyncOpenAIEmbeddingsClient": "aio",
+        "APIConnectionError": "exceptions",
+        "APIError": "exceptions",
+        "APIResponseValidationError": "exceptions",
+        "APIStatusError": "exceptions",
+        "APITimeoutError": "exceptions",
+        "AuthenticationError": "exceptions",
+        "BadRequestError": "exceptions",
+        "ConflictError": "exceptions",
+        "InternalServerError": "exceptions",
+        "NotFoundError": "exceptions",
+        "PermissionDeniedError": "exceptions",
+        "RateLimitError": "exceptions",
+        "UnprocessableEntityError": "exceptions",
+        "RequestContext": "server",
+        "ServiceError": "server",
+        "OpenAIEmbeddingsService": "server",
+        "create_app": "server",
+    }
 
-# The client side needs httpx and the server side does not: each is imported on first use,
-# so that `import openai_embeddings_v1` works with the standard library alone.
-_LAZY = {
-    "OpenAIEmbeddingsClient": "client",
-    "AsyncOpenAIEmbeddingsClient": "client",
-    "APIConnectionError": "exceptions",
-    "APIError": "exceptions",
-    "APIResponseValidationError": "exceptions",
-    "APIStatusError": "exceptions",
-    "APITimeoutError": "exceptions",
-    "AuthenticationError": "exceptions",
-    "BadRequestError": "exceptions",
-    "ConflictError": "exceptions",
-    "InternalServerError": "exceptions",
-    "NotFoundError": "exceptions",
-    "PermissionDeniedError": "exceptions",
-    "RateLimitError": "exceptions",
-    "UnprocessableEntityError": "exceptions",
-    "RequestContext": "server",
-    "ServiceError": "server",
-    "OpenAIEmbeddingsService": "server",
-    "create_app": "server",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
@@ -100,6 +102,7 @@ __all__ = [
     "UnprocessableEntityError",
     "ValidationError",
     "create_app",
+    "models",
 ]
 
 

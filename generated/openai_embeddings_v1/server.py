@@ -20,6 +20,7 @@ import typing as _t
 from collections.abc import Iterable
 
 from . import _asgi
+from . import models as _models
 from ._asgi import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -35,7 +36,6 @@ from ._asgi import (
     ServiceError,
 )
 from ._openapi import OPENAPI_JSON
-from .models import CreateEmbeddingRequest, CreateEmbeddingResponse
 
 API_VERSION = "v1"
 #: The header carrying a key (besides `Authorization: Bearer <key>`), in lower case.
@@ -46,8 +46,8 @@ class OpenAIEmbeddingsService(_t.Protocol):
     """What an implementation provides: one coroutine per operation."""
 
     async def create_embedding(
-        self, body: CreateEmbeddingRequest, context: RequestContext
-    ) -> CreateEmbeddingResponse:
+        self, body: _models.CreateEmbeddingRequest, context: RequestContext
+    ) -> _models.CreateEmbeddingResponse:
         """Create embeddings
 
         Creates an embedding vector representing the input text.
@@ -81,14 +81,14 @@ SERVER_API = ServerApi(
             method="POST",
             path="/embeddings",
             handler="create_embedding",
-            body_model=CreateEmbeddingRequest,
+            body_model=_models.CreateEmbeddingRequest,
             body_required=True,
             api_version_param=None,
             extra_parameters_header=None,
             default_mode="pass-through",
             required_params=(),
             status=200,
-            result=CreateEmbeddingResponse,
+            result=_models.CreateEmbeddingResponse,
             errors=(
                 ("429", _ERROR_SHAPE_0),
                 ("default", _ERROR_SHAPE_0),

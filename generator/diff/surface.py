@@ -60,7 +60,7 @@ class _Public:
 
 def _py(annotation: str) -> str:
     """An annotation as users read it: without the generated modules' private prefixes."""
-    return re.sub(r"(?<![\w.])_(?:rt|t)\.", "", annotation)
+    return re.sub(r"(?<![\w.])_(?:rt|t|models)\.", "", annotation)
 
 
 def _surface(view: Mapping[str, Any], api: ir.Api) -> dict[tuple[str, str], _Public]:
@@ -93,18 +93,23 @@ def _surface(view: Mapping[str, Any], api: ir.Api) -> dict[tuple[str, str], _Pub
         described.add(name)
     methods = []
     for op in view["operations"]:
-        parts = [("body", f"body: {op['body_model']} | Mapping | None = None")] if (
-            op["body_model"]) else []
-        parts += [(f["kwarg"], f"{f['kwarg']}: {_py(f['annotation'])} = NOT_GIVEN")
-                  for f in op["body_fields"]]
-        parts += [(p["kwarg"], f"{p['kwarg']}: {_py(p['annotation'])}"
-                   + ("" if p["required"] else " = NOT_GIVEN")) for p in op["parameters"]]
+        parts = [(a["kwarg"], f"{a['kwarg']}: {_py(a['annotation'])}{a['default']}")
+                 for a in op["arguments"]]
         parts.append(("return", f"-> {op['result_model']}"))
-        keywords = [t for name, t in parts[:-1] if name != "body"]
-        text = ", ".join([t for name, t in parts if name == "body"] + ["*"] * bool(keywords)
-                         + keywords)
+        keywords = [text for _name, text in parts[:-1]]
+        text = ", ".join(["*"] * bool(keywords) + keywords)
         methods.append((op["name"], _Member(f"{op['name']}({text}) {parts[-1][1]}",
                                             tuple(parts))))
+        if op["body_method"]:
+            method = op["body_method"]
+            parts = [("body", f"{method['body_name']}: {_py(method['body_annotation'])}")]
+            parts += [(a["kwarg"], f"{a['kwarg']}: {_py(a['annotation'])}{a['default']}")
+                      for a in method["arguments"]]
+            parts.append(("return", f"-> {op['result_model']}"))
+            text = ", ".join([parts[0][1], "/"] + ["*"] * (len(parts) > 2)
+                             + [t for _n, t in parts[1:-1]])
+            methods.append((method["name"], _Member(f"{method['name']}({text}) {parts[-1][1]}",
+                                                    tuple(parts))))
     for client in (f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"):
         surface[("client", client)] = _Public(f"class {client}", tuple(methods))
         described.add(client)

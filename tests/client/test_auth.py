@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from model_inference_2024_04_01_preview import client as client_0401
 from model_inference_2024_05_01_preview import client as client_0501
+from model_inference_2024_05_01_preview.aio import AsyncModelInferenceClient
 from model_inference_2024_05_01_preview.exceptions import APIConnectionError, AuthenticationError
 
 from tests.client.conftest import Answer, FaultServer
@@ -128,7 +129,7 @@ def test_async_credential_with_the_async_client(server: FaultServer) -> None:
     credential = AsyncFakeCredential()
 
     async def run() -> None:
-        async with client_0501.AsyncModelInferenceClient(server.url,
+        async with AsyncModelInferenceClient(server.url,
                                                          credential=credential) as client:
             await asyncio.gather(*(client.get_embeddings(input=["a"]) for _ in range(5)))
 
@@ -204,7 +205,7 @@ def test_async_client_fetches_a_sync_token_in_a_worker_thread(server: FaultServe
             await asyncio.sleep(0)
             credential.loop_ran.set()
 
-        async with client_0501.AsyncModelInferenceClient(server.url,
+        async with AsyncModelInferenceClient(server.url,
                                                          credential=credential) as client:
             result, _ = await asyncio.gather(client.get_embeddings(input=["a"]), tick())
             assert result.model == "test-model"

@@ -78,7 +78,8 @@ def test_2024_04_documented_error_responses_each_have_their_own_type(server: Fau
     assert error.error.message == "no token"
 
     error = _fail_0401(server, 404, {"error": "NotFound", "message": "no images", "status": 404})
-    assert type(error) is exc_0401.ApiNotFoundError  # the name NotFoundError is the model's
+    # The exception keeps its fixed name; the schema of the same name is models.NotFoundError.
+    assert type(error) is exc_0401.NotFoundError
     assert isinstance(error.error, models_0401.NotFoundError)
     assert str(error) == "HTTP 404 (E): no images"
 
@@ -110,7 +111,7 @@ def test_2024_04_documented_error_responses_each_have_their_own_type(server: Fau
 def test_exception_classes_document_their_status() -> None:
     assert exc_0401.RateLimitError.__doc__ is not None
     assert "rate limit" in exc_0401.RateLimitError.__doc__
-    assert exc_0401.status_error_class(404) is exc_0401.ApiNotFoundError
+    assert exc_0401.status_error_class(404) is exc_0401.NotFoundError
     assert exc_0401.status_error_class(599) is exc_0401.InternalServerError
     assert exc_0401.status_error_class(402) is exc_0401.APIStatusError
     assert issubclass(exc_0501.APITimeoutError, exc_0501.APIConnectionError)

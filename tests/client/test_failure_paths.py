@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from model_inference_2024_04_01_preview import client as client_0401
+from model_inference_2024_04_01_preview import exceptions as exceptions_0401
 from model_inference_2024_05_01_preview import client as client_module
 from model_inference_2024_05_01_preview import exceptions as exc_module
+from model_inference_2024_05_01_preview.aio import AsyncModelInferenceClient
 from model_inference_2024_05_01_preview.exceptions import (
     APIConnectionError,
     APIError,
@@ -102,7 +104,7 @@ def test_a_bearer_key_echoed_with_its_scheme(server: FaultServer) -> None:
     server.script(Answer(status=400, json={"error": "Bad", "message": f"Bearer {SECRET}",
                                            "status": 400}))
     with (client_0401.ModelInferenceClient(server.url, api_key=SECRET, max_retries=0) as client,
-          pytest.raises(client_0401.APIStatusError) as caught):
+          pytest.raises(exceptions_0401.APIStatusError) as caught):
         client.get_image_embeddings(input=[{"image": "x"}])
     assert_no_secret(caught.value)
     assert caught.value.response.request.headers["authorization"] == "REDACTED"
@@ -165,7 +167,7 @@ def test_async_failures_are_wrapped_too(server: FaultServer) -> None:
 
     async def run() -> list[APIResponseValidationError]:
         found = []
-        async with client_module.AsyncModelInferenceClient(server.url, api_key=SECRET) as client:
+        async with AsyncModelInferenceClient(server.url, api_key=SECRET) as client:
             for _ in range(2):
                 with pytest.raises(APIResponseValidationError) as caught:
                     await client.get_embeddings(input=["a"])
@@ -193,7 +195,7 @@ def test_total_timeout_bounds_a_trickling_answer_async(server: FaultServer) -> N
     server.script(Answer(trickle=3.0))
 
     async def run() -> None:
-        async with client_module.AsyncModelInferenceClient(
+        async with AsyncModelInferenceClient(
                 server.url, api_key=SECRET, timeout=30, max_retries=0, total_timeout=1.0) as client:
             with pytest.raises(APITimeoutError) as caught:
                 await client.get_embeddings(input=["a"])
@@ -241,7 +243,7 @@ def test_retry_after_when_retries_are_exhausted_or_off(server: FaultServer) -> N
     ("", "empty"),
 ])
 def test_the_endpoint_is_validated(endpoint: str, problem: str) -> None:
-    for cls in (client_module.ModelInferenceClient, client_module.AsyncModelInferenceClient):
+    for cls in (client_module.ModelInferenceClient, AsyncModelInferenceClient):
         with pytest.raises(ValueError, match="http:// or https://") as caught:
             cls(endpoint, api_key=SECRET)
         assert problem in str(caught.value)

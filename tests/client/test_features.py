@@ -12,6 +12,7 @@ import pytest
 from model_inference_2024_04_01_preview import client as client_0401
 from model_inference_2024_05_01_preview import client as client_0501
 from model_inference_2024_05_01_preview import encoding
+from model_inference_2024_05_01_preview.aio import AsyncModelInferenceClient
 from model_inference_2024_05_01_preview.models import EmbeddingEncodingFormat, EmbeddingsResult
 
 from tests.client.conftest import RESULT, Answer, FaultServer
@@ -19,18 +20,30 @@ from tests.client.conftest import RESULT, Answer, FaultServer
 
 def test_extra_fields_go_in_the_body_with_pass_through(server: FaultServer) -> None:
     with client_0501.ModelInferenceClient(server.url) as client:
-        client.get_embeddings(input=["a"], top_k=3, truncate="END")
+        client.get_embeddings(input=["a"], extra_body={"top_k": 3, "truncate": "END"})
         client.get_embeddings(input=["a"])
-    first, second = server.requests
+        client.get_embeddings(input=["a"], extra_body={"input": ["b"]})  # a known field
+    first, second, third = server.requests
     assert first.body == {"input": ["a"], "top_k": 3, "truncate": "END"}
     assert first.headers["extra-parameters"] == "pass-through"
     assert "extra-parameters" not in second.headers  # nothing extra, no header
+    assert third.body == {"input": ["b"]} and "extra-parameters" not in third.headers
+
+
+def test_a_misspelled_keyword_is_a_type_error_at_once(server: FaultServer) -> None:
+    with client_0501.ModelInferenceClient(server.url) as client:
+        with pytest.raises(TypeError, match="dimension"):
+            client.get_embeddings(input=["a"], dimension=8)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="input"):
+            client.get_embeddings()  # type: ignore[call-arg]
+    assert server.requests == []
 
 
 def test_a_mode_chosen_by_the_caller_is_kept(server: FaultServer) -> None:
     with client_0501.ModelInferenceClient(server.url) as client:
-        client.get_embeddings(input=["a"], top_k=3, extra_parameters="drop")
-        client.get_embeddings(input=["a"], top_k=3, extra_headers={"Extra-Parameters": "error"})
+        client.get_embeddings(input=["a"], extra_body={"top_k": 3}, extra_parameters="drop")
+        client.get_embeddings(input=["a"], extra_body={"top_k": 3},
+                              extra_headers={"Extra-Parameters": "error"})
     assert server.requests[0].headers["extra-parameters"] == "drop"
     sent = [v for k, v in server.requests[1].raw_headers if k == "extra-parameters"]
     assert sent == ["error"]  # one header, whatever its case
@@ -74,7 +87,7 @@ def test_raw_response(server: FaultServer) -> None:
 
 def test_async_raw_response_and_with_options(server: FaultServer) -> None:
     async def run() -> None:
-        async with client_0501.AsyncModelInferenceClient(server.url) as client:
+        async with AsyncModelInferenceClient(server.url) as client:
             raw = await client.with_options(headers={"x-a": "1"}).with_raw_response.get_embeddings(
                 input=["a"])
             assert raw.parse().model == "test-model"

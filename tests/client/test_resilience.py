@@ -12,9 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from model_inference_2024_05_01_preview import _http
 from model_inference_2024_05_01_preview import client as client_module
+from model_inference_2024_05_01_preview.aio import AsyncModelInferenceClient
 from model_inference_2024_05_01_preview.exceptions import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     BadRequestError,
     InternalServerError,
@@ -64,7 +67,7 @@ def test_every_retryable_status_is_retried(server: FaultServer, status: int) -> 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 501])
 def test_other_statuses_are_not_retried(server: FaultServer, status: int) -> None:
     server.script(Answer(status=status))
-    with make(server) as client, pytest.raises(client_module.APIStatusError) as caught:
+    with make(server) as client, pytest.raises(APIStatusError) as caught:
         client.get_embeddings(input=["a"])
     assert caught.value.status_code == status
     assert caught.value.attempts == 1
@@ -126,7 +129,7 @@ def test_retry_after_http_date(server: FaultServer, caplog: pytest.LogCaptureFix
 
 
 def test_retry_after_parsing() -> None:
-    parse = client_module._retry_after
+    parse = _http._retry_after
     soon = email.utils.formatdate(time.time() + 120, usegmt=True)
     assert 100 < parse(httpx.Headers({"retry-after": soon})) <= 120  # type: ignore[operator]
     assert parse(httpx.Headers({"retry-after": "7"})) == 7.0
@@ -266,7 +269,7 @@ def test_async_client_retries_the_same_way(server: FaultServer,
     async def run() -> None:
         # Only the third attempt (the slow answer) gets a short read timeout.
         async with httpx.AsyncClient(transport=_AsyncShortReads(3), timeout=30) as http_client, \
-                client_module.AsyncModelInferenceClient(
+                AsyncModelInferenceClient(
                     server.url, api_key=KEY, retry_backoff=0.01, max_retries=3,
                     http_client=http_client) as client:
             with pytest.raises(BadRequestError) as caught:

@@ -152,11 +152,20 @@ def _check_received(sample: Sample, service: RecordingService, sent: list[bytes]
     assert KEY not in json.dumps(dict(context.headers))  # the key is not handed to the service
 
 
+def _keyword_arguments(sample: Sample) -> dict[str, Any]:
+    """The sample's body fields as keyword arguments, decoded by the body model itself."""
+    if sample.body_model is None:
+        return {}
+    fields = sample.body_model.from_dict(sample.request_json)
+    return {f.attr: getattr(fields, f.attr) for f in type(fields)._fields
+            if f.wire in sample.request_json}
+
+
 @pytest.mark.parametrize(("spec_name", "operation", "example"), CASES)
 def test_async_client_to_server_over_asgi(spec_name: str, operation: str, example: str) -> None:
     sample = Sample(spec_name, operation, example)
     server = importlib.import_module(f"{sample.api.package}.server")
-    client_module = importlib.import_module(f"{sample.api.package}.client")
+    client_module = importlib.import_module(f"{sample.api.package}.aio")
     service = RecordingService(sample)
     app = server.create_app(service, api_keys=[KEY])
     sent: list[bytes] = []
@@ -171,9 +180,7 @@ def test_async_client_to_server_over_asgi(spec_name: str, operation: str, exampl
         async with http, client_class("http://testserver", api_key=KEY,
                                       http_client=http) as client:
             method = getattr(client, operation)
-            if sample.body_model is None:
-                return await method()
-            return await method(sample.body_model.from_dict(sample.request_json))
+            return await method(**_keyword_arguments(sample))
 
     _check_result(sample, asyncio.run(run()))
     _check_received(sample, service, sent)
@@ -191,13 +198,7 @@ def test_sync_client_to_server_over_uvicorn(spec_name: str, operation: str,
         http = httpx.Client(event_hooks={"request": [lambda r: sent.append(r.content)]})
         client_class = getattr(client_module, f"{sample.api.class_prefix}Client")
         with client_class(url, api_key=KEY, http_client=http) as client:
-            # the fields as keyword arguments, decoded from the sample by the model itself
-            kwargs = {}
-            if sample.body_model is not None:
-                fields = sample.body_model.from_dict(sample.request_json)
-                kwargs = {f.attr: getattr(fields, f.attr) for f in type(fields)._fields
-                          if f.wire in sample.request_json}
-            result = getattr(client, operation)(**kwargs)
+            result = getattr(client, operation)(**_keyword_arguments(sample))
         http.close()
     _check_result(sample, result)
     _check_received(sample, service, sent)

@@ -103,7 +103,7 @@ async def call():
     async with http, pkg.AsyncHostilePkgClient("http://testserver", http_client=http) as client:
         # `timeout` is the client's own option, the body's field is `timeout_2` and the
         # query parameter `timeout_3`
-        return await client.class_(sent, id="1", import_="i", n_2fast=2, timeout_3=3)
+        return await client.class__from_body(sent, id="1", import_="i", n_2fast=2, timeout_3=3)
 
 known = {{k: v for k, v in document.items() if k != "not in the spec"}}
 sent = models.FooBar.validate(known)  # the server refuses unknown properties by default

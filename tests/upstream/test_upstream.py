@@ -115,7 +115,7 @@ def test_upstream_embeddings_from_client_to_server(built: dict[str, Path], which
             assert isinstance(result, models.EmbeddingsResult)
             assert result.to_dict() == EMBEDDINGS
             with pytest.raises(pkg.APIStatusError) as caught:
-                client.get_embeddings(body={"input": 5})  # the server checks the body
+                client.get_embeddings(input=[], extra_body={"input": 5})  # the server checks
             assert 400 <= caught.value.status_code < 500
 
         async def over_asgi() -> Any:
@@ -251,8 +251,8 @@ def test_feature_operations_from_client_to_server(built: dict[str, Path], versio
             http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
             async with http, getattr(pkg, f"Async{prefix}Client")(
                     "http://testserver", http_client=http) as client:
-                drawing = await client.put_drawing(pkg.Drawing.from_dict(DRAWING),
-                                                   drawing_name="my drawing")
+                drawing = await client.put_drawing_from_body(pkg.Drawing.from_dict(DRAWING),
+                                                             drawing_name="my drawing")
                 result = await client.get_embeddings(input=["m"], user_name="u")
                 return drawing, result
 
