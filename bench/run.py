@@ -802,14 +802,61 @@ def spec_diff(runs: int) -> None:
         say("api-smart-diff is not installed (bench/node_modules): `npm ci --prefix bench`.")
     say()
     say("oasdiff is a Go program, published on neither PyPI nor npm: not timed here.")
+# ---- import time ----------------------------------------------------------------------------
+
+
+def import_time(runs: int) -> None:
+    """Whole-process time of importing the sync client beside `import httpx` alone, each less
+    the interpreter's own start (`python -c pass`), median of interleaved runs."""
+    rounds = max(15, 5 * runs)
+    say(f"## Import time (whole process less `python -c pass`, median of {rounds} interleaved "
+        "runs)")
+    package = "model_inference_2024_05_01_preview"
+    commands = {
+        "python -c pass": "pass",
+        "import httpx": "import httpx",
+        "sync client": f"from {package} import ModelInferenceClient",
+        "sync client, asyncio loaded?": (f"import sys; from {package} import ModelInferenceClient;"
+                                         " sys.exit('asyncio' in sys.modules)"),
+        "openai": "import openai",
+        "azure-ai-inference": "from azure.ai.inference import EmbeddingsClient",
+    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generated"), "PYTHONDONTWRITEBYTECODE": "0"}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    codes: dict[str, int] = {}
+    for round_number in range(rounds):
+        names = list(commands)
+        names = names[round_number % len(names):] + names[:round_number % len(names)]
+        for name in names:
+            elapsed, _, code, _ = measure([PY, "-c", commands[name]], ROOT, env)
+            times[name].append(elapsed)
+            codes[name] = code
+    base = median(times["python -c pass"])
+    say("| import | median ms (less interpreter start) | vs import httpx |")
+    say("|---|---:|---:|")
+    httpx_ms = (median(times["import httpx"]) - base) * 1000
+    for name in commands:
+        if name in ("python -c pass", "sync client, asyncio loaded?"):
+            continue
+        if codes[name] != 0:
+            say(f"| {name} | failed (exit {codes[name]}) | |")
+            continue
+        ms = (median(times[name]) - base) * 1000
+        say(f"| {name} | {ms:.1f} | {ms / httpx_ms:.2f}x |")
+    client_ms = (median(times["sync client"]) - base) * 1000
+    target("importing the sync client <= 1.15x import httpx", client_ms <= 1.15 * httpx_ms,
+           f"{client_ms:.1f} ms vs {httpx_ms:.1f} ms = {client_ms / httpx_ms:.2f}x")
+    target("the sync client does not import asyncio", codes["sync client, asyncio loaded?"] == 0,
+           "asyncio not in sys.modules after the import"
+           if codes["sync client, asyncio loaded?"] == 0 else "asyncio was imported")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only",
-                        default="generation,typespec,diff,client,decoding,server,dispatch,"
-                                "safety,big,model")
+                        default="generation,typespec,diff,client,import,decoding,server,"
+                                "dispatch,safety,big,model")
     parser.add_argument("--model-seconds", type=float, default=4.0,
                         help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
@@ -824,6 +871,7 @@ def main(argv: list[str]) -> int:
         "typespec": lambda: typespec_generation(args.runs),
         "diff": lambda: spec_diff(args.runs),
         "client": lambda: client(args.runs),
+        "import": lambda: import_time(args.runs),
         "server": lambda: server(args.runs, args.requests),
         "dispatch": lambda: dispatch(args.runs, args.requests),
         "safety": server_safety,

@@ -51,9 +51,13 @@ def test_every_file_has_the_header(package: str) -> None:
                    and "__pycache__" not in p.parts and p.name != "_patch.py")
     assert {p.name for p in files} >= {"__init__.py", "models.py", "client.py", "server.py",
                                        "exceptions.py", "_runtime.py", "_asgi.py",
-                                       "encoding.py", "py.typed"}
+                                       "encoding.py", "py.typed", "aio.py", "_http.py",
+                                       "pyproject.toml", "README.md"}
     for path in files:
         first = path.read_text(encoding="utf-8").splitlines()[0]
+        if path.suffix == ".md":  # the header as an HTML comment
+            assert first.startswith("<!-- ") and first.endswith(" -->"), first
+            first = "# " + first[5:-4]
         match = HEADER.match(first)
         assert match, f"{path}: {first}"
         spec = SPEC_DIR / match["file"]

@@ -80,10 +80,11 @@ def test_responses_are_typed_from_their_schemas(tmp_path: Path) -> None:
     with generated_package(PETS, tmp_path, "pets.yaml") as package:
         client_text = (tmp_path / "out" / package.__name__ / "client.py").read_text()
         assert "def list_pets(" in client_text
-        assert ") -> list[Pet]:" in client_text
+        assert ") -> list[_models.Pet]:" in client_text
         assert ") -> int:" in client_text
         assert ") -> None:" in client_text
-        assert ") -> RawResponse[list[Pet]]:" in client_text
+        # with_raw_response's methods are derived (RawResponse[list[Pet]] for type checkers)
+        assert "list_pets: _t.Final = RawMethod(PetsClient.list_pets)" in client_text
         assert ") -> _t.Any:" in client_text  # no success documented: the JSON as it comes
         answers = {
             ("GET", "/pets"): httpx.Response(200, json=[{"name": "Rex"}, {"name": "Tom"}]),
