@@ -144,10 +144,10 @@ class DynamicBatcher(_t.Generic[T, R]):
         if max_queue < max_batch_size:
             raise ValueError("max_queue must be at least max_batch_size")
         self.max_batch_size = max_batch_size
-        self.max_wait = float(max_wait)
+        self.max_wait: float = float(max_wait)
         self.max_queue = max_queue
         self.max_concurrent_batches = max_concurrent_batches
-        self.stats = BatcherStats()
+        self.stats: BatcherStats = BatcherStats()
         self._async_process: Callable[[list[T]], Awaitable[Sequence[R]]] | None = None
         self._sync_process: Callable[[list[T]], Sequence[R]] | None = None
         if inspect.iscoroutinefunction(process) or inspect.iscoroutinefunction(
