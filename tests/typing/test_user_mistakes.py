@@ -29,7 +29,7 @@ def sync(client: ModelInferenceClient) -> list[list[float]]:
     client.get_embeddings(input=["a"], dimension=8)  # mistake
     client.get_embeddings(input=["a"], max_retrie=3)  # mistake
     client.get_embeddings()  # mistake
-    client.get_embeddings(input="a single string")  # mistake
+    client.get_embeddings(input={"text": "a"})  # mistake
     client.get_embeddings(input=["a"], dimensions="8")  # mistake
     client.get_embeddings(input=["a"], extra_body={"top_k": 3}, max_retries=1, timeout=5.0)
     client.get_embeddings_from_body(EmbeddingsOptions(input=["a"]))
