@@ -458,4 +458,5 @@ def test_an_azure_core_project_compiles_as_azure_writes_this_api(
     package = out / "ai_model_inference_2024_05_01_preview"
     models = (package / "models.py").read_text()
     assert "\nclass ErrorResponse(_rt.Model):" in models  # Azure.Core.Foundations.ErrorResponse
-    assert 'api_version_param="api-version"' in (package / "client.py").read_text()
+    # the api-version goes in the query of every call (issue 13's client: one Call per method)
+    assert 'query={"api-version": self.api_version}' in (package / "client.py").read_text()
