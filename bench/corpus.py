@@ -30,6 +30,8 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "bench" / ".out" / "corpus"
 BIN = Path(sys.executable).parent
 PY = sys.executable
+# mypy and ruff as the project pins them (its .venv), whatever environment runs this script.
+CHECKERS = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "mypy").exists() else BIN
 TIMEOUT = 900
 
 
@@ -121,16 +123,16 @@ def ours(outcome: Outcome, work: Path, check_types: bool) -> None:
     result = subprocess.run([PY, "-c", f"import {package}"], cwd=out, capture_output=True,
                             text=True, check=False)
     outcome.imports = "yes" if result.returncode == 0 else "NO: " + _last(result.stderr)
-    ruff = subprocess.run([_tool("ruff"), "check", "--isolated", "--line-length", "100",
+    ruff = subprocess.run([str(CHECKERS / "ruff"), "check", "--isolated", "--line-length", "100",
                            "--output-format", "concise", package], cwd=out, capture_output=True, text=True, check=False)
     outcome.ruff_errors = str(len([ln for ln in ruff.stdout.splitlines() if ":" in ln
                                    and re.search(r":\d+:\d+: ", ln)]))
-    formatted = subprocess.run([_tool("ruff"), "format", "--check", "--isolated",
+    formatted = subprocess.run([str(CHECKERS / "ruff"), "format", "--check", "--isolated",
                                 "--line-length", "100", package], cwd=out,
                                capture_output=True, text=True, check=False)
     outcome.formatted = "yes" if formatted.returncode == 0 else "NO"
     if check_types:
-        mypy = subprocess.run([PY, "-m", "mypy", "--strict", "--no-incremental",
+        mypy = subprocess.run([str(CHECKERS / "mypy"), "--strict", "--no-incremental",
                                "--cache-dir", os.devnull, package], cwd=out,
                               capture_output=True, text=True, check=False)
         found = re.search(r"Found (\d+) error", mypy.stdout)

@@ -21,6 +21,7 @@ from generator.diagnostics import Diagnostic, SpecError
 from generator.ir import Api
 from generator.load import LoadedSpec, load
 from generator.lower import lower
+from generator.select import Selection, select
 from generator.validate import validate
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_SPEC, EXIT_INTERNAL = 0, 1, 2, 3
@@ -33,10 +34,11 @@ def build_api(path: Path) -> tuple[Api, list[Diagnostic]]:
     return build_spec(load(path))
 
 
-def build_spec(spec: LoadedSpec) -> tuple[Api, list[Diagnostic]]:
-    """validate -> lower a loaded spec. Raises SpecError with every problem when it is bad."""
+def build_spec(spec: LoadedSpec, *, lenient: bool = False) -> tuple[Api, list[Diagnostic]]:
+    """validate -> lower a loaded spec. Raises SpecError with every problem when it is bad;
+    `lenient`: defects that leave the meaning clear are warnings (validate.LENIENT_READINGS)."""
     try:
-        return _build_spec(spec)
+        return _build_spec(spec, lenient=lenient)
     except RecursionError:
         raise _too_deep(spec) from None
 
@@ -50,8 +52,8 @@ def _too_deep(spec: LoadedSpec) -> SpecError:
                 "generator reads no deeper")])
 
 
-def _build_spec(spec: LoadedSpec) -> tuple[Api, list[Diagnostic]]:
-    diagnostics = validate(spec)
+def _build_spec(spec: LoadedSpec, *, lenient: bool) -> tuple[Api, list[Diagnostic]]:
+    diagnostics = validate(spec, lenient=lenient)
     if any(d.level == "error" for d in diagnostics):
         raise SpecError(diagnostics)
     try:
@@ -123,7 +125,8 @@ def _inputs(argument: str, version: str | None = None, *,
     return [_Input(v.label, v.spec, v.attribute, v.locate) for v in chosen]
 
 
-def _build_each(given: str) -> tuple[list[tuple[_Input, Api]], bool]:
+def _build_each(given: str, *, lenient: bool = False,
+                selection: Selection | None = None) -> tuple[list[tuple[_Input, Api]], bool]:
     """Build every document of a spec argument, printing its diagnostics at their source:
     the APIs built, and whether all of them were."""
     try:
@@ -134,11 +137,17 @@ def _build_each(given: str) -> tuple[list[tuple[_Input, Api]], bool]:
     built = []
     for source in inputs:
         try:
-            api, warnings = build_spec(source.spec)
+            api, warnings = build_spec(source.spec, lenient=lenient)
         except SpecError as exc:
             _report([source.attribute(d) for d in exc.diagnostics])
             continue
         _report([source.attribute(d) for d in warnings])
+        if selection:
+            try:
+                api = select(api, selection)
+            except ValueError as exc:
+                print(f"error: {source.label}: {exc}", file=sys.stderr)
+                continue
         built.append((source, api))
     return built, len(built) == len(inputs)
 
@@ -166,7 +175,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     failed = False
     owners: dict[str, str] = {}
     for given in specs:
-        built, ok = _build_each(str(given))
+        built, ok = _build_each(str(given), lenient=args.lenient, selection=Selection(
+            tuple(args.operation or ()), tuple(args.tag or ()), tuple(args.path or ())))
         failed = failed or not ok
         for source, api in built:
             if api.package in owners:
@@ -219,7 +229,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for given in _spec_files(args.spec):
-        built, ok = _build_each(str(given))
+        built, ok = _build_each(str(given), lenient=args.lenient)
         if not ok:
             status = EXIT_BAD_SPEC
         for source, _api in built:
@@ -291,6 +301,15 @@ def _internal_error(exc: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+def _lenient_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lenient", action="store_true",
+        help="defects that leave the meaning clear (a name required twice, 3.0's boolean "
+             "exclusiveMinimum in 3.1, a default or example that does not fit its schema, a "
+             "discriminator naming no property, a duplicate operationId) are warnings, and "
+             "generation goes on; strict otherwise")
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="python -m generator",
@@ -316,12 +335,24 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--check", action="store_true",
                           help="write nothing; exit 1 naming the files that differ from a fresh "
                                "generation")
+    _lenient_option(generate)
+    part = generate.add_argument_group(
+        "generating part of a spec",
+        "Only the operations named (by any of these options; each repeatable) and the schemas "
+        "they reach. The whole spec is still validated.")
+    part.add_argument("--operation", action="append", metavar="ID",
+                      help="an operationId (or the generated method name)")
+    part.add_argument("--tag", action="append", metavar="TAG", help="operations with this tag")
+    part.add_argument("--path", action="append", metavar="PATTERN",
+                      help="operations on paths matching this shell-style pattern "
+                           "('/embeddings', '/images/*')")
     generate.set_defaults(handler=cmd_generate)
 
     check = commands.add_parser("validate", help="check specs and print every problem found",
                                 description="Load, validate and lower specs without rendering.")
     check.add_argument("spec", nargs="*", metavar="FILE",
                        help="spec files (default: every spec in spec/)")
+    _lenient_option(check)
     check.set_defaults(handler=cmd_validate)
 
     compare = commands.add_parser(

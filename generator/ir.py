@@ -246,6 +246,7 @@ class Operation:
     examples: tuple[Example, ...]
     pointer: str
     security: Requirements | None = None  # its own `security`; None: the API's applies
+    tags: tuple[str, ...] = ()
 
 
 # ---- security ------------------------------------------------------------------------------

@@ -816,7 +816,8 @@ class _Lowerer:
             parameters=tuple(parameters), body=body, body_field_names=tuple(body_field_names),
             responses=responses, examples=self._examples(op, document, pointer, body, responses),
             pointer=pointer,
-            security=_requirements(op["security"]) if "security" in op else None)
+            security=_requirements(op["security"]) if "security" in op else None,
+            tags=tuple(str(t) for t in op.get("tags") or () if isinstance(t, (str, int, float))))
 
     def _content(self, value: dict[str, Any], document: Document, pointer: str,
                  hint: str) -> tuple[ir.MediaType, ...]:

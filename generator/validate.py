@@ -6,6 +6,7 @@ jsonschema), then the generator's own rules (references, names, examples).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
@@ -64,8 +65,43 @@ def _official_schema(version: str) -> dict[str, Any]:
     return schema
 
 
-def validate(spec: LoadedSpec) -> list[Diagnostic]:
-    """Every problem in the spec; an empty list means it may be lowered."""
+# Lenient mode: defects that leave the meaning clear, by code, and how they are read then.
+LENIENT_READINGS = {
+    "E022": "each name is required once",
+    "E023": "read as OpenAPI 3.0's form: the bound beside it is exclusive",
+    "E110": "each operation keeps its own method name",
+    "E130": "the example is documentation only",
+    "E131": "the default is documentation only",
+    "E150": "the discriminator is ignored; variants are told apart by their shape",
+}
+
+
+def validate(spec: LoadedSpec, *, lenient: bool = False) -> list[Diagnostic]:
+    """Every problem in the spec; no error means it may be lowered. `lenient`: the defects
+    in LENIENT_READINGS are warnings, saying how they are read."""
+    def read(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+        if not lenient:
+            return list(diagnostics)
+        return [dataclasses.replace(d, level="warning", message=f"{d.message} (lenient: "
+                                    f"{LENIENT_READINGS[d.code]})")
+                if d.level == "error" and d.code in LENIENT_READINGS else d
+                for d in diagnostics]
+
+    diagnostics = read(_validate(spec))
+    if not any(d.level == "error" for d in diagnostics) and _version_or_none(spec) == "3.1":
+        # Examples are checked against schemas that are known to be sound.
+        diagnostics = _sorted_unique(diagnostics + read(_examples_3_1(spec)))
+    return diagnostics
+
+
+def _version_or_none(spec: LoadedSpec) -> str | None:
+    try:
+        return detect_version(spec)
+    except SpecError:
+        return None
+
+
+def _validate(spec: LoadedSpec) -> list[Diagnostic]:
     try:
         version = detect_version(spec)
     except SpecError as exc:
@@ -78,9 +114,18 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
     diagnostics += _operations(spec, version)
     diagnostics += _security(spec, version)
     diagnostics += _extensions_and_discriminators(spec, version)
-    if not any(d.level == "error" for d in diagnostics) and version == "3.1":
-        diagnostics += _examples_3_1(spec)
     return _sorted_unique(diagnostics)
+
+
+def _schema_error_code(leaf: ValidationError, code: str) -> str:
+    """E022/E023 for the schema errors whose meaning is clear (lenient mode reads them)."""
+    path = list(leaf.absolute_path)
+    last = path[-1] if path else None
+    if leaf.validator == "uniqueItems" and last == "required":
+        return "E022"  # a name listed twice in `required`
+    if last in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(leaf.instance, bool):
+        return "E023"  # OpenAPI 3.0's boolean form in a 3.1 document
+    return code
 
 
 def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -199,7 +244,7 @@ def _against_official_schema(spec: LoadedSpec, version: str) -> Iterator[Diagnos
     for error in validator.iter_errors(spec.root.data):
         for leaf in _leaf_errors(error):
             pointer = join_pointer("", *leaf.absolute_path)
-            yield spec.diagnostic(pointer, "E020", _error_message(leaf))
+            yield spec.diagnostic(pointer, _schema_error_code(leaf, "E020"), _error_message(leaf))
 
 
 def _references(spec: LoadedSpec) -> Iterator[Diagnostic]:
@@ -279,7 +324,8 @@ def _schema_objects_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
                                           "2019-09's keyword (2020-12 has $dynamicAnchor); "
                                           "ignored", level="warning")
                     continue
-                yield spec.diagnostic(where, "E021", f"invalid schema: {_error_message(leaf)}")
+                yield spec.diagnostic(where, _schema_error_code(leaf, "E021"),
+                                      f"invalid schema: {_error_message(leaf)}")
 
 
 # Performance: a hand-written check of what the JSON Schema 2020-12 metaschema asks of a
@@ -1128,6 +1174,10 @@ def _extensions_and_discriminators(spec: LoadedSpec, version: str) -> Iterator[D
     """Azure's x-ms-* names must be usable, and a discriminator must name a property."""
     for document in spec.documents.values():
         for pointer, node in _walk(document.data):
+            if "default" in node and not _default_fits(node):
+                yield spec.diagnostic(join_pointer(pointer, "default"), "E131",
+                                      f"default {node['default']!r} is not of type "
+                                      f"{node['type']!r}"[:300], document=document)
             for key in ("x-ms-client-name", "x-ms-discriminator-value"):
                 if key in node and not (isinstance(node[key], str) and node[key].strip()):
                     yield spec.diagnostic(join_pointer(pointer, key), "E151",
@@ -1160,6 +1210,29 @@ def _extensions_and_discriminators(spec: LoadedSpec, version: str) -> Iterator[D
                 yield spec.diagnostic(join_pointer(pointer, "discriminator"), "E150",
                                       f"discriminator property {name!r} is not a property of "
                                       "this schema", document=document)
+
+
+_JSON_TYPE_CHECKS: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (
+        isinstance(v, float) and v.is_integer()),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
+def _default_fits(node: dict[str, Any]) -> bool:
+    """Whether a schema's (or a Swagger parameter's) `default` has the schema's `type`."""
+    kind, default = node.get("type"), node["default"]
+    kinds = kind if isinstance(kind, list) else [kind]
+    if not all(isinstance(k, str) and k in _JSON_TYPE_CHECKS for k in kinds) or not kinds:
+        return True  # no type, or one the official schema reports
+    if default is None and (node.get("nullable") is True or node.get("x-nullable") is True):
+        return True
+    return any(_JSON_TYPE_CHECKS[k](default) for k in kinds)
 
 
 def _property_names(spec: LoadedSpec, document: Document, schema: dict[str, Any],
@@ -1201,7 +1274,8 @@ def _schemas_in_other_files(spec: LoadedSpec, version: str) -> Iterator[Diagnost
                 pointer = join_pointer(base, name) if name else base
                 for error in _schema_object_validator(version).iter_errors(schema):
                     for leaf in _leaf_errors(error):
-                        yield spec.diagnostic(join_pointer(pointer, *leaf.absolute_path), "E021",
+                        yield spec.diagnostic(join_pointer(pointer, *leaf.absolute_path),
+                                              _schema_error_code(leaf, "E021"),
                                               f"invalid schema: {_error_message(leaf)}",
                                               document=document)
 

@@ -6,6 +6,7 @@ mypy --strict and ruff."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,193 @@ def test_extension_values_are_not_checked_as_schemas(tmp_path: Path) -> None:
     with generated_package(PETS, tmp_path, "pets.yaml") as package:
         assert package.Pet(name="x").name == "x"  # x-vendor-union's discriminator: no E150
 
+
+
+DEFECTS = """
+openapi: 3.1.0
+info: {title: Defects, version: '1'}
+paths:
+  /things:
+    post:
+      operationId: makeThing
+      tags: [things]
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Thing'}
+            example: {name: 7}
+      responses:
+        '200':
+          description: made
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Thing'}
+  /other:
+    get:
+      operationId: makeThing
+      tags: [other]
+      responses:
+        '200':
+          description: other
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Other'}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [name, name]
+      properties:
+        name: {type: string}
+        size: {type: number, minimum: 0, exclusiveMinimum: true}
+        limit: {type: integer, default: '20 - items'}
+        pet:
+          type: object
+          discriminator: {propertyName: kind}
+          properties: {label: {type: string}}
+    Other:
+      type: object
+      properties:
+        label: {type: string}
+"""
+DEFECT_PLACES = [
+    ("E110", "22:20 #/paths/~1other/get/operationId"),
+    ("E022", "34:17 #/components/schemas/Thing/required"),
+    ("E023", "37:60 #/components/schemas/Thing/properties/size/exclusiveMinimum"),
+    ("E131", "38:41 #/components/schemas/Thing/properties/limit/default"),
+    ("E150", "41:26 #/components/schemas/Thing/properties/pet/discriminator"),
+]
+
+
+def test_strict_refuses_defects_that_lenient_reads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "defects.yaml"
+    spec.write_text(DEFECTS, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", "--spec", str(spec), "--out", str(out)]) == 2
+    strict = capsys.readouterr().err
+    for code, place in DEFECT_PLACES:
+        assert f"error: {spec}:{place}: {code} " in strict, (code, strict)
+    assert not out.exists()
+    assert main(["generate", "--lenient", "--spec", str(spec), "--out", str(out)]) == 0
+    lenient = capsys.readouterr().err
+    for code, place in DEFECT_PLACES:
+        assert f"warning: {spec}:{place}: {code} " in lenient, (code, lenient)
+    assert "(lenient: " in lenient and "error:" not in lenient
+    # The example is checked once the schemas are sound: a warning in lenient mode.
+    assert f"warning: {spec}:13:29 #/paths/~1things/post/requestBody/content/application~1json" \
+           "/example/name: E130 " in lenient
+    _lint(out, "defects_1")
+
+
+def test_lenient_reading_keeps_the_meaning(tmp_path: Path) -> None:
+    import importlib
+    import sys
+
+    spec = tmp_path / "defects.yaml"
+    spec.write_text(DEFECTS, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", "--lenient", "--spec", str(spec), "--out", str(out)]) == 0
+    sys.path.insert(0, str(out))
+    try:
+        package = importlib.import_module("defects_1")
+        with pytest.raises(package.ValidationError, match="size"):
+            package.Thing.validate({"name": "a", "size": 0})  # 3.0's exclusive bound
+        assert package.Thing.validate({"name": "a", "size": 0.5}).size == 0.5
+        client = (out / "defects_1" / "client.py").read_text()
+        assert "def make_thing(" in client and "def make_thing_2(" in client
+    finally:
+        sys.path.remove(str(out))
+        for name in [m for m in sys.modules if m.startswith("defects_1")]:
+            del sys.modules[name]
+
+
+SELECTABLE = """
+openapi: 3.0.3
+info: {title: Shop, version: '1'}
+paths:
+  /embeddings:
+    post:
+      operationId: createEmbedding
+      tags: [embeddings]
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/EmbeddingRequest'}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EmbeddingResponse'}
+  /images/edits:
+    post:
+      operationId: editImage
+      tags: [images]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Image'}
+  /images/variations:
+    post:
+      operationId: varyImage
+      tags: [images]
+      responses:
+        '204': {description: done}
+components:
+  schemas:
+    EmbeddingRequest:
+      type: object
+      properties:
+        input: {type: string}
+        kind: {$ref: '#/components/schemas/Kind'}
+    EmbeddingResponse:
+      type: object
+      properties:
+        data: {type: array, items: {$ref: '#/components/schemas/Vector'}}
+    Vector:
+      type: object
+      properties:
+        values: {type: array, items: {type: number}}
+    Kind: {type: string, enum: [a, b]}
+    Image:
+      type: object
+      properties:
+        url: {type: string}
+"""
+
+
+@pytest.mark.parametrize(("options", "methods", "models"), [
+    (["--operation", "createEmbedding"], {"create_embedding"},
+     {"EmbeddingRequest", "EmbeddingResponse", "Vector", "Kind"}),
+    (["--operation", "vary_image", "--tag", "embeddings"], {"create_embedding", "vary_image"},
+     {"EmbeddingRequest", "EmbeddingResponse", "Vector", "Kind"}),
+    (["--tag", "images"], {"edit_image", "vary_image"}, {"Image"}),
+    (["--path", "/images/*"], {"edit_image", "vary_image"}, {"Image"}),
+], ids=["operation", "operation-and-tag", "tag", "path"])
+def test_part_of_a_spec(options: list[str], methods: set[str], models: set[str],
+                        tmp_path: Path) -> None:
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(SELECTABLE, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", "--spec", str(spec), "--out", str(out), *options]) == 0
+    client = (out / "shop_1" / "client.py").read_text()
+    assert set(re.findall(r"    def (\w+)\(\n        self,", client)) >= methods
+    for name in ("create_embedding", "edit_image", "vary_image"):
+        assert (f"def {name}(" in client) == (name in methods)
+    models_text = (out / "shop_1" / "models.py").read_text()
+    defined = set(re.findall(r"^class (\w+)\(", models_text, re.M))
+    assert defined == models
+    _lint(out, "shop_1")
+
+
+def test_a_selection_that_matches_nothing_is_an_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(SELECTABLE, encoding="utf-8")
+    assert main(["generate", "--spec", str(spec), "--out", str(tmp_path / "out"),
+                 "--operation", "nope", "--path", "/nowhere"]) == 2
+    assert f"error: {spec}: no operation matches operation 'nope', path '/nowhere'" in \
+        capsys.readouterr().err
