@@ -369,7 +369,7 @@ def test_part_of_a_spec(options: list[str], methods: set[str], models: set[str],
     for name in ("create_embedding", "edit_image", "vary_image"):
         assert (f"def {name}(" in client) == (name in methods)
     models_text = (out / "shop_1" / "models.py").read_text()
-    defined = set(re.findall(r"^class (\w+)\(", models_text, re.M))
+    defined = set(re.findall(r"^class (\w+)\(", models_text, re.MULTILINE))
     assert defined == models
     _lint(out, "shop_1")
 
