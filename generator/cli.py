@@ -29,9 +29,9 @@ DEFAULT_SPEC_DIR = Path("spec")
 DEFAULT_OUT = Path("generated")
 
 
-def build_api(path: Path) -> tuple[Api, list[Diagnostic]]:
+def build_api(path: Path, *, lenient: bool = False) -> tuple[Api, list[Diagnostic]]:
     """load -> validate -> lower. Raises SpecError with every problem when the spec is bad."""
-    return build_spec(load(path))
+    return build_spec(load(path), lenient=lenient)
 
 
 def build_spec(spec: LoadedSpec, *, lenient: bool = False) -> tuple[Api, list[Diagnostic]]:

@@ -27,7 +27,8 @@ class Diagnostic:
         return where
 
     def format(self) -> str:
-        return f"{self.where()} #{_one_line(self.pointer)}: {self.code} {_one_line(self.message)}"
+        return (f"{_one_line(self.where())} #{_one_line(self.pointer)}: {self.code} "
+                f"{_one_line(self.message)}")
 
 
 # Line breaks and other control characters, written as escapes so that a diagnostic stays on
