@@ -74,7 +74,7 @@ diff: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check generator tests
-	$(VENV)/bin/mypy --strict --cache-dir .mypy_cache generator/runtime
+	$(VENV)/bin/mypy --strict --cache-dir .mypy_cache generator
 	$(VENV)/bin/ruff check embeddings_server examples
 	MYPYPATH=generated $(VENV)/bin/mypy --strict --cache-dir .mypy_cache embeddings_server
 	$(VENV)/bin/ruff check generated

@@ -271,8 +271,8 @@ def _read_document(path: Path, label: str) -> Document:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        line: int | None = raw.count(b"\n", 0, exc.start) + 1
+        column: int | None = exc.start - raw.rfind(b"\n", 0, exc.start)
         raise _fail(label, "E002", f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset "
                     f"{exc.start}", line, column) from None
     node: yaml.Node | None = None
@@ -316,7 +316,7 @@ def _read_document(path: Path, label: str) -> Document:
                     sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
+def _line_column(text: str, offset: int) -> tuple[int | None, int | None]:
     """1-based line and column of a character offset, within the text."""
     offset = max(0, min(offset, len(text)))
     line = text.count("\n", 0, offset) + 1

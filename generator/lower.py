@@ -15,7 +15,7 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from generator import ir, naming
 from generator.diagnostics import Diagnostic, SpecError, join_pointer
@@ -234,9 +234,9 @@ class _Lowerer:
                 # An inline enum that x-ms-enum names after this definition is this definition.
                 x_ms_enum = schema.get("x-ms-enum")
                 ms_name = x_ms_enum.get("name") if isinstance(x_ms_enum, dict) else None
-                for key in (ms_name, name):
-                    if isinstance(key, str):
-                        self.ms_enums.setdefault(key, (name, tuple(enum[0])))
+                for enum_name in (ms_name, name):
+                    if isinstance(enum_name, str):
+                        self.ms_enums.setdefault(enum_name, (name, tuple(enum[0])))
         self._register_polymorphism(found)
 
     def _explicit_class_names(self, found: list[tuple[str, Document, str, Any]],
@@ -368,7 +368,8 @@ class _Lowerer:
             "allOf" in schema and "properties" in schema)
 
     def _enum_shape(self, schema: Any, document: Document,
-                    pointer: str) -> tuple[list[Any], bool, str] | None:
+                    pointer: str
+                    ) -> tuple[list[Any], bool, Literal["string", "integer"]] | None:
         """(values, open, kind) when the schema is an enumeration, else None."""
         if not isinstance(schema, dict):
             return None
@@ -585,7 +586,7 @@ class _Lowerer:
             return ir.NamedType(name=self._synthesize(hint, document, pointer, schema))
         enum = self._enum_shape(schema, document, pointer)
         if enum is not None:
-            values, open_, kind = enum
+            values, open_, enum_kind = enum
             x_ms_enum = schema.get("x-ms-enum")
             ms_name = x_ms_enum.get("name") if isinstance(x_ms_enum, dict) else None
             if isinstance(ms_name, str) and naming.pascal_case(ms_name) != "Model":
@@ -597,7 +598,7 @@ class _Lowerer:
                 self.ms_enums.setdefault(ms_name, (name, tuple(values)))
                 return ir.NamedType(name=name)
             if open_:
-                return ir.PrimitiveType(kind=kind)  # type: ignore[arg-type]
+                return ir.PrimitiveType(kind=enum_kind)
             return ir.LiteralType(values=tuple(values))
         if "const" in schema:
             const = schema["const"]

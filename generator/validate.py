@@ -199,7 +199,7 @@ def _merged_enum_error(branches: list[list[ValidationError]]) -> ValidationError
         for e in errors:
             if tuple(e.relative_path) == path and e.validator in ("enum", "const"):
                 first = first or e
-                values = e.validator_value if e.validator == "enum" else [e.validator_value]
+                values: Any = e.validator_value if e.validator == "enum" else [e.validator_value]
                 allowed += [v for v in values if v not in allowed]
     assert first is not None
     from jsonschema.exceptions import ValidationError
@@ -209,9 +209,14 @@ def _merged_enum_error(branches: list[list[ValidationError]]) -> ValidationError
                            validator_value=allowed, instance=first.instance)
 
 
+def _listed(value: object) -> list[Any]:
+    """A keyword's value when it is a list (jsonschema types it loosely), else []."""
+    return value if isinstance(value, list) else []
+
+
 def _wants_a_reference(errors: list[ValidationError], instance: Any) -> bool:
     return isinstance(instance, dict) and "$ref" not in instance and any(
-        e.validator == "required" and "$ref" in (e.validator_value or ()) and not e.path
+        e.validator == "required" and "$ref" in _listed(e.validator_value) and not e.path
         for e in errors)
 
 
@@ -1013,7 +1018,8 @@ def _bounded_validator_class() -> Any:
     """Draft 2020-12 with its pattern keywords bounded in time."""
     import jsonschema
 
-    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {
         "pattern": _pattern_keyword, "patternProperties": _pattern_properties_keyword})
 
 
@@ -1243,7 +1249,7 @@ def _property_names(spec: LoadedSpec, document: Document, schema: dict[str, Any]
     seen.add(id(schema))
     names = set(schema.get("properties") or {}) if isinstance(
         schema.get("properties"), dict) else set()
-    for i, part in enumerate(schema.get("allOf") if isinstance(schema.get("allOf"), list) else []):
+    for i, part in enumerate(_listed(schema.get("allOf"))):
         try:
             resolved = spec.deref(part, document, "")
         except SpecError:

@@ -260,9 +260,9 @@ class _Differ:
         for n in lone_new:
             self._add("media-type-added", contexts, label, f"media type {n.name} added", None,
                       n.pointer, None, _show(n.name))
-        for o, n, rule in pairs:
-            if rule is not None:
-                self._add(rule, contexts, label, f"media type {o.name} becomes {n.name}",
+        for o, n, paired_rule in pairs:
+            if paired_rule is not None:
+                self._add(paired_rule, contexts, label, f"media type {o.name} becomes {n.name}",
                           o.pointer, n.pointer, _show(o.name), _show(n.name))
             where = label if is_json_media_type(n.name) else f"{label} ({n.name})"
             if o.type is not None and n.type is not None:

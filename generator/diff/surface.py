@@ -7,15 +7,13 @@ packages are rendered.
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from generator import ir
 from generator.diff.results import CodeChange
 from generator.render import build_view
+from generator.views import PackageView
 
 
 def code_changes(old: ir.Api, new: ir.Api) -> tuple[CodeChange, ...]:
@@ -63,65 +61,65 @@ def _py(annotation: str) -> str:
     return re.sub(r"(?<![\w.])_(?:rt|t|models)\.", "", annotation)
 
 
-def _surface(view: Mapping[str, Any], api: ir.Api) -> dict[tuple[str, str], _Public]:
+def _surface(view: PackageView, api: ir.Api) -> dict[tuple[str, str], _Public]:
     surface: dict[tuple[str, str], _Public] = {}
     described: set[str] = set()
-    for model in view["models"]:
-        members = tuple((f["attr"], _Member(f"{f['attr']}: {_py(f['annotation'])}"
-                                            + ("" if f["required"] else " = NOT_GIVEN")))
-                        for f in model["fields"])
-        surface[("models", model["class_name"])] = _Public(
-            f"class {model['class_name']}("
+    for model in view.models:
+        members = tuple((f.attr, _Member(f"{f.attr}: {_py(f.annotation)}"
+                                            + ("" if f.required else " = NOT_GIVEN")))
+                        for f in model.fields)
+        surface[("models", model.class_name)] = _Public(
+            f"class {model.class_name}("
             + ", ".join(m.signature for _, m in members) + ")", members)
-        described.add(model["class_name"])
-    for enum in view["enums"]:
-        members = tuple((m["name"], _Member(f"{m['name']} = {m['value']}"))
-                        for m in enum["members"])
-        surface[("models", enum["class_name"])] = _Public(
-            f"class {enum['class_name']}({', '.join(m.signature for _, m in members)})", members)
-        described.add(enum["class_name"])
-    for alias in view["aliases"]:
+        described.add(model.class_name)
+    for enum in view.enums:
+        members = tuple((m.name, _Member(f"{m.name} = {m.value}"))
+                        for m in enum.members)
+        surface[("models", enum.class_name)] = _Public(
+            f"class {enum.class_name}({', '.join(m.signature for _, m in members)})", members)
+        described.add(enum.class_name)
+    for alias in view.aliases:
         # The view holds the annotation as a Python string literal (it is printed in source).
-        surface[("models", alias["name"])] = _Public(
-            f"{alias['name']} = {_py(ast.literal_eval(alias['annotation']))}", ())
-        described.add(alias["name"])
-    statuses = {str(e["status"]): e["name"] for e in view.get("status_exceptions", [])}
-    for name in view["exception_names"]:
+        surface[("models", alias.name)] = _Public(
+            f"{alias.name} = {_py(alias.annotation_text)}", ())
+        described.add(alias.name)
+    statuses = {str(e.status): e.name for e in view.status_exceptions}
+    for name in view.exception_names:
         raised_for = sorted(status for status, n in statuses.items() if n == name)
         surface[("exceptions", name)] = _Public(
             f"class {name}" + (f"  # status {', '.join(raised_for)}" if raised_for else ""), ())
         described.add(name)
     methods = []
-    for op in view["operations"]:
-        parts = [(a["kwarg"], f"{a['kwarg']}: {_py(a['annotation'])}{a['default']}")
-                 for a in op["arguments"]]
-        parts.append(("return", f"-> {op['result_model']}"))
+    for op in view.operations:
+        parts = [(a.kwarg, f"{a.kwarg}: {_py(a.annotation)}{a.default}")
+                 for a in op.arguments]
+        parts.append(("return", f"-> {op.result_model}"))
         keywords = [text for _name, text in parts[:-1]]
         text = ", ".join(["*"] * bool(keywords) + keywords)
-        methods.append((op["name"], _Member(f"{op['name']}({text}) {parts[-1][1]}",
+        methods.append((op.name, _Member(f"{op.name}({text}) {parts[-1][1]}",
                                             tuple(parts))))
-        if op["body_method"]:
-            method = op["body_method"]
-            parts = [("body", f"{method['body_name']}: {_py(method['body_annotation'])}")]
-            parts += [(a["kwarg"], f"{a['kwarg']}: {_py(a['annotation'])}{a['default']}")
-                      for a in method["arguments"]]
-            parts.append(("return", f"-> {op['result_model']}"))
+        if op.body_method:
+            method = op.body_method
+            parts = [("body", f"{method.body_name}: {_py(method.body_annotation)}")]
+            parts += [(a.kwarg, f"{a.kwarg}: {_py(a.annotation)}{a.default}")
+                      for a in method.arguments]
+            parts.append(("return", f"-> {op.result_model}"))
             text = ", ".join([parts[0][1], "/"] + ["*"] * (len(parts) > 2)
                              + [t for _n, t in parts[1:-1]])
-            methods.append((method["name"], _Member(f"{method['name']}({text}) {parts[-1][1]}",
+            methods.append((method.name, _Member(f"{method.name}({text}) {parts[-1][1]}",
                                                     tuple(parts))))
     for client in (f"{api.class_prefix}Client", f"Async{api.class_prefix}Client"):
         surface[("client", client)] = _Public(f"class {client}", tuple(methods))
         described.add(client)
     service = f"{api.class_prefix}Service"
     surface[("server", service)] = _Public(f"class {service}(Protocol)", tuple(
-        (op["name"], _Member(
-            f"async {op['name']}(body: {_py(op['server_body'])}, context: RequestContext) -> "
-            f"{op['result_model']}", (("body", f"body: {_py(op['server_body'])}"),
-                                      ("return", f"-> {op['result_model']}"))))
-        for op in view["operations"]))
+        (op.name, _Member(
+            f"async {op.name}(body: {_py(op.server_body)}, context: RequestContext) -> "
+            f"{op.result_model}", (("body", f"body: {_py(op.server_body)}"),
+                                      ("return", f"-> {op.result_model}"))))
+        for op in view.operations))
     described.add(service)
-    for name in view["init_all"]:  # the rest of the package's public names
+    for name in view.init_all:  # the rest of the package's public names
         if name not in described:
             surface[("__init__", name)] = _Public(name, ())
     return surface
