@@ -1238,7 +1238,7 @@ def _default_fits(node: dict[str, Any]) -> bool:
         return True  # no type, or one the official schema reports
     if default is None and (node.get("nullable") is True or node.get("x-nullable") is True):
         return True
-    return any(_JSON_TYPE_CHECKS[k](default) for k in kinds)
+    return any(_JSON_TYPE_CHECKS[k](default) for k in kinds if isinstance(k, str))
 
 
 def _property_names(spec: LoadedSpec, document: Document, schema: dict[str, Any],
