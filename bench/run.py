@@ -828,7 +828,7 @@ def import_time(runs: int) -> None:
         names = list(commands)
         names = names[round_number % len(names):] + names[:round_number % len(names)]
         for name in names:
-            elapsed, _, code, _ = measure([PY, "-c", commands[name]], ROOT, env)
+            elapsed, _, code, _, _ = measure([PY, "-c", commands[name]], ROOT, env)
             times[name].append(elapsed)
             codes[name] = code
     base = median(times["python -c pass"])
