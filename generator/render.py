@@ -955,7 +955,8 @@ def _error_shape_view(ctx: _Context) -> ErrorShapesView:
                   if (view := _error_field_arguments(ctx, model, prop)) is not None]
         shapes.append(ErrorShapeView(constant=constant, name=literal(name), fields=tuple(fields)))
     return ErrorShapesView(shapes=tuple(shapes),
-                           api_errors=_errors_literal(sorted(api_errors.items())))
+                           api_errors=_errors_literal(sorted(api_errors.items())),
+                           has_fields=any(shape.fields for shape in shapes))
 
 
 # ---- clients and their exceptions -----------------------------------------------------------

@@ -180,6 +180,7 @@ class ErrorShapeView:
 class ErrorShapesView:
     shapes: tuple[ErrorShapeView, ...]
     api_errors: str  # the API-wide error table literal
+    has_fields: bool  # some shape has fields: server.py needs ErrorField
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
