@@ -399,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = args.handler
         try:
             return int(handler(args))
-        except Exception as exc:  # a generator bug, never the input's fault
+        except Exception as exc:  # noqa: BLE001 -- any exception here is a generator bug: exit 3
             return _internal_error(exc)
     finally:
         if gc_was_enabled:
