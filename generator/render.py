@@ -134,16 +134,23 @@ def render(api: ir.Api) -> dict[str, str]:
     env = environment()
     modules = {f"{api.package}/{name}": env.get_template(template).render(**names)
                for template, name in _FILES}
-    # Files that are not Python: the package's pyproject.toml and README.md.
-    documents = {f"{api.package}/{name}": env.get_template(template).render(**names)
-                 for template, name in _DOCUMENTS}
     # The runtime as it is, under the header (formatting leaves it as it is: it is kept in the
     # formatter's style, which tests/unit/test_runtime_copy.py checks).
     modules |= {f"{api.package}/{name}": f"{view.header}\n{text}"
                 for name, text in runtime_modules().items()}
+    # The README's example is Python too: it goes through the same formatter pass.
+    example_key = f"{api.package}/README example"
+    if view.readme.example is not None:
+        modules[example_key] = view.readme.example + "\n"
     # Every module is rendered first, then formatted in one go (one formatter process; see
     # generator/formatting.py): the bytes are what black would write.
     files = format_modules(modules)
+    if view.readme.example is not None:
+        names["readme"] = dataclasses.replace(
+            view.readme, example=files.pop(example_key).rstrip("\n"))
+    # Files that are not Python: the package's pyproject.toml and README.md.
+    documents = {f"{api.package}/{name}": env.get_template(template).render(**names)
+                 for template, name in _DOCUMENTS}
     files[f"{api.package}/py.typed"] = view.header + "\n"
     files.update(documents)
     return files
@@ -238,7 +245,8 @@ def build_view(api: ir.Api) -> PackageView:
     # names (exceptions, clients, server, runtime) leave free.
     fixed = set(EXCEPTION_NAMES) | set(client_names) | set(server_names) | set(runtime_names)
     top_models = [name for name in model_names if name not in fixed]
-    client_text = repr([(op.arguments, op.call, op.client_result) for op in operations])
+    client_text = repr([(op.arguments, op.call, op.client_result, op.body_method)
+                        for op in operations])
     return PackageView(
         header=header,
         package=api.package,
