@@ -1,23 +1,22 @@
 """Stage 2: check a loaded spec, collecting every problem rather than stopping at the first.
 
-Two layers: the official OpenAPI JSON Schema for the document's version (applied with
-jsonschema), then the generator's own rules (references, names, examples).
+Two layers: the official OpenAPI JSON Schema for the document's version, then the generator's
+own rules (references, names, examples). Each JSON Schema check asks jsonschema-rs first
+(generator/fast_validation.py: fast, and it answers "valid" for almost every spec); jsonschema
+explains what it refuses, and its errors are the diagnostics.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
-import json
 import re
 from collections.abc import Iterable, Iterator
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
+from generator import fast_validation
 from generator.diagnostics import Diagnostic, SpecError, join_pointer
+from generator.fast_validation import official_schema, schema_object_schema
 from generator.load import Document, LoadedSpec, iter_refs
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from referencing import Registry
 
 # Performance: jsonschema and referencing (0.05 s to import) are imported where they are
-# used, which a valid spec never reaches: the fast checks below answer for it.
+# used, which a valid spec never reaches: jsonschema-rs answers for it.
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -48,21 +47,6 @@ def detect_version(spec: LoadedSpec) -> str:
                                          f"unsupported Swagger version {data['swagger']!r}")])
     raise SpecError([spec.diagnostic("", "E010",
                                      "not an OpenAPI document: no 'openapi' or 'swagger' field")])
-
-
-@functools.cache
-def _official_schema(version: str) -> dict[str, Any]:
-    folder = {"3.1": "v3.1", "3.0": "v3.0", "2.0": "v2.0"}[version]
-    # Performance: find the package's files without importing it (importing
-    # openapi_spec_validator pulls in its own validators: 0.15 s of a 0.5 s run).
-    found = importlib.util.find_spec("openapi_spec_validator")
-    locations = found.submodule_search_locations if found is not None else None
-    if locations:
-        files: Any = Path(next(iter(locations))) / "resources" / "schemas" / folder
-    else:  # pragma: no cover - a zipped install
-        files = resources.files("openapi_spec_validator") / "resources" / "schemas" / folder
-    schema: dict[str, Any] = json.loads((files / "schema.json").read_text("utf-8"))
-    return schema
 
 
 # Lenient mode: defects that leave the meaning clear, by code, and how they are read then.
@@ -234,7 +218,7 @@ def _official_validator(version: str) -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    schema = _official_schema(version)
+    schema = official_schema(version)
     validator_class = jsonschema.validators.validator_for(schema)
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
     registry: Registry = Registry().with_resource(schema.get("$id", ""), resource)
@@ -242,9 +226,8 @@ def _official_validator(version: str) -> Any:
 
 
 def _against_official_schema(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
-    fast = _fast_official(version)
-    if fast is not None and _fast_true(fast, spec.root.data):
-        return  # valid for certain: jsonschema would find nothing (see _FastSchema)
+    if fast_validation.spec_is_valid(version, spec.root.data):
+        return  # jsonschema would find nothing either
     validator = _official_validator(version)
     for error in validator.iter_errors(spec.root.data):
         for leaf in _leaf_errors(error):
@@ -317,8 +300,8 @@ def iter_schema_objects(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 def _schema_objects_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """OpenAPI 3.1's own schema does not look inside Schema Objects: the 2020-12 metaschema does."""
     for pointer, schema in iter_schema_objects(spec.root.data):
-        if fast_schema_ok(schema):
-            continue  # valid for certain: jsonschema would find nothing
+        if fast_validation.schema_object_is_valid("3.1", schema):
+            continue  # jsonschema would find nothing either
         for error in _schema_object_validator("3.1").iter_errors(schema):
             for leaf in _leaf_errors(error):
                 where = join_pointer(pointer, *leaf.absolute_path)
@@ -331,627 +314,6 @@ def _schema_objects_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
                     continue
                 yield spec.diagnostic(where, _schema_error_code(leaf, "E021"),
                                       f"invalid schema: {_error_message(leaf)}")
-
-
-# Performance: a hand-written check of what the JSON Schema 2020-12 metaschema asks of a
-# schema (as jsonschema applies it: formats are not asserted), some 50x faster than
-# jsonschema. It only ever answers "valid for certain"; on anything it is not sure of, it
-# answers False and the caller runs jsonschema, whose errors are the diagnostics. So the
-# diagnostics are exactly jsonschema's (tests/unit: the two agree on every schema of the
-# specs and bad specs in tests/).
-
-def _is_schema(value: Any) -> bool:
-    return value is True or value is False or (type(value) is dict and _schema_keywords_ok(value))
-
-
-def _is_string(value: Any) -> bool:
-    return type(value) is str
-
-
-def _is_bool(value: Any) -> bool:
-    return value is True or value is False
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
-
-
-def _is_count(value: Any) -> bool:  # nonNegativeInteger (a float such as 1.0: jsonschema decides)
-    return type(value) is int and value >= 0
-
-
-def _is_string_array(value: Any) -> bool:
-    return type(value) is list and all(type(v) is str for v in value) and len(
-        set(value)) == len(value)
-
-
-def _is_schema_array(value: Any) -> bool:
-    return type(value) is list and len(value) >= 1 and all(_is_schema(v) for v in value)
-
-
-def _is_schema_map(value: Any) -> bool:
-    return type(value) is dict and all(_is_schema(v) for v in value.values())
-
-
-def _matches(pattern: str) -> Any:
-    compiled = re.compile(pattern)  # jsonschema applies `pattern` with re.search
-    return lambda value: type(value) is str and compiled.search(value) is not None
-
-
-_SIMPLE_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
-_ANCHOR = _matches(r"^[A-Za-z_][-A-Za-z0-9._]*$")
-
-
-def _is_type(value: Any) -> bool:
-    if type(value) is str:
-        return value in _SIMPLE_TYPES
-    return type(value) is list and len(value) >= 1 and all(
-        type(v) is str and v in _SIMPLE_TYPES for v in value) and len(set(value)) == len(value)
-
-
-def _anything(value: Any) -> bool:
-    return True
-
-
-# Every keyword the 2020-12 metaschema (metaschema.json and its vocabularies) constrains;
-# other keywords (OpenAPI's discriminator, xml, example, x-*) it leaves free.
-_KEYWORD_CHECKS: dict[str, Any] = {
-    # core
-    "$id": lambda v: type(v) is str and re.search(r"^[^#]*#?$", v) is not None,
-    "$schema": _is_string, "$ref": _is_string, "$dynamicRef": _is_string,
-    "$anchor": _ANCHOR, "$dynamicAnchor": _ANCHOR,
-    "$vocabulary": lambda v: type(v) is dict and all(_is_bool(x) for x in v.values()),
-    "$comment": _is_string, "$defs": _is_schema_map,
-    # applicator
-    "prefixItems": _is_schema_array, "allOf": _is_schema_array, "anyOf": _is_schema_array,
-    "oneOf": _is_schema_array,
-    "items": _is_schema, "contains": _is_schema, "additionalProperties": _is_schema,
-    "propertyNames": _is_schema, "if": _is_schema, "then": _is_schema, "else": _is_schema,
-    "not": _is_schema,
-    "properties": _is_schema_map, "patternProperties": _is_schema_map,
-    "dependentSchemas": _is_schema_map,
-    # unevaluated
-    "unevaluatedItems": _is_schema, "unevaluatedProperties": _is_schema,
-    # validation
-    "type": _is_type, "const": _anything, "enum": lambda v: type(v) is list,
-    "multipleOf": lambda v: _is_number(v) and v > 0,
-    "maximum": _is_number, "exclusiveMaximum": _is_number, "minimum": _is_number,
-    "exclusiveMinimum": _is_number,
-    "maxLength": _is_count, "minLength": _is_count, "maxItems": _is_count,
-    "minItems": _is_count, "maxContains": _is_count, "minContains": _is_count,
-    "maxProperties": _is_count, "minProperties": _is_count,
-    "pattern": _is_string, "uniqueItems": _is_bool, "required": _is_string_array,
-    "dependentRequired": lambda v: type(v) is dict and all(
-        _is_string_array(x) for x in v.values()),
-    # meta-data
-    "title": _is_string, "description": _is_string, "default": _anything,
-    "deprecated": _is_bool, "readOnly": _is_bool, "writeOnly": _is_bool,
-    "examples": lambda v: type(v) is list,
-    # format-annotation, content
-    "format": _is_string, "contentEncoding": _is_string, "contentMediaType": _is_string,
-    "contentSchema": _is_schema,
-    # metaschema.json: keywords of earlier drafts
-    "definitions": _is_schema_map,
-    "dependencies": lambda v: type(v) is dict and all(
-        _is_schema(x) or _is_string_array(x) for x in v.values()),
-    "$recursiveAnchor": _ANCHOR, "$recursiveRef": _is_string,
-}
-
-
-def _schema_keywords_ok(schema: dict[str, Any]) -> bool:
-    checks = _KEYWORD_CHECKS
-    for key, value in schema.items():
-        check = checks.get(key)
-        if check is not None and not check(value):
-            return False
-    return True
-
-
-def fast_schema_ok(schema: Any) -> bool:
-    """True only when the 2020-12 metaschema certainly accepts the schema (see above)."""
-    try:
-        return _is_schema(schema)
-    except RecursionError:  # pragma: no cover - absurdly deep; jsonschema decides
-        return False
-
-
-# ---------------------------------------------------------------------------------------------
-# Performance: a fast, three-valued JSON Schema 2020-12 check, for the official OpenAPI 3.1
-# schema pass and the examples. jsonschema spends its time on bookkeeping for every value
-# (0.3 to 0.7 s on a 1,000-schema spec); this compiles a schema to closures once. Each answers
-# True (jsonschema certainly finds no error), False (it certainly finds one) or None (not
-# sure: an unsupported keyword, an unusual value, `$id`, a remote `$ref`...). Only True is
-# ever trusted on its own: any other answer runs jsonschema, whose errors are the diagnostics,
-# so the diagnostics are exactly jsonschema's. Formats are not asserted, as in jsonschema
-# without a format checker. tests/unit compares the two on the specs and bad specs.
-
-# Draft202012Validator.VALIDATORS (jsonschema 4): every other keyword is an annotation.
-_JSONSCHEMA_KEYWORDS = frozenset({
-    "$dynamicRef", "$ref", "additionalProperties", "allOf", "anyOf", "const", "contains",
-    "dependentRequired", "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum",
-    "format", "if", "items", "maxItems", "maxLength", "maxProperties", "maximum", "minItems",
-    "minLength", "minProperties", "minimum", "multipleOf", "not", "oneOf", "pattern",
-    "patternProperties", "prefixItems", "properties", "propertyNames", "required", "type",
-    "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
-_SCALARS = (str, int, float, bool, type(None))
-_TRUE, _FALSE = object(), object()
-_NO_KEYS: frozenset[str] = frozenset()
-
-
-def _unbool(value: Any) -> Any:
-    return _TRUE if value is True else _FALSE if value is False else value
-
-
-def _any_of(results: Iterable[bool | None]) -> bool | None:
-    """Three-valued OR: True as soon as one holds; else None if any was unsure; else False."""
-    outcome: bool | None = False
-    for result in results:
-        if result:
-            return True
-        if result is None:
-            outcome = None
-    return outcome
-
-
-def _equal(one: Any, two: Any) -> bool | None:
-    """jsonschema's `equal` for JSON scalars; None when a container is compared with one."""
-    if one is two:
-        return True
-    scalar_one, scalar_two = type(one) in _SCALARS, type(two) in _SCALARS
-    if scalar_one and scalar_two:
-        if type(one) is str or type(two) is str:
-            return bool(one == two)
-        return bool(_unbool(one) == _unbool(two))
-    if (scalar_one and type(two) in (list, dict)) or (scalar_two and type(one) in (list, dict)):
-        return False
-    return None
-
-
-def _type_is(name: str, value: Any) -> bool | None:
-    kind = type(value)
-    if kind is dict:
-        return name == "object"
-    if kind is list:
-        return name == "array"
-    if kind is str:
-        return name == "string"
-    if kind is bool:
-        return name == "boolean"
-    if value is None:
-        return name == "null"
-    if kind is int:
-        return name == "integer" or name == "number"
-    if kind is float:
-        return name == "number" or (name == "integer" and value.is_integer())
-    return None
-
-
-def _all(results: Iterator[bool | None]) -> bool | None:
-    outcome: bool | None = True
-    for result in results:
-        if result is False:
-            return False
-        if result is None:
-            outcome = None
-    return outcome
-
-
-class _FastNode:
-    __slots__ = ("check", "evaluated")
-
-    def __init__(self) -> None:
-        self.check: Any = _unknown
-        self.evaluated: Any = _no_keys
-
-
-def _unknown(instance: Any) -> bool | None:
-    return None
-
-
-def _no_keys(instance: Any) -> frozenset[str]:
-    return _NO_KEYS
-
-
-class _FastSchema:
-    """Compiles the schemas of one JSON document (refs `#/...` within it) to _FastNodes."""
-
-    def __init__(self, document: Any, *, root_keywords: frozenset[str] = frozenset()) -> None:
-        self.document = document
-        self._root_keywords = root_keywords  # `$id`/`$schema` accepted on the document itself
-        self._nodes: dict[int, _FastNode] = {}
-        self._keep: list[Any] = []  # the compiled schemas stay alive: ids stay unique
-        self._meta: Any = None  # where `$dynamicRef: "#meta"` goes (the OpenAPI 3.1 schema)
-
-    def node(self, schema: Any) -> _FastNode:
-        found = self._nodes.get(id(schema))
-        if found is None:
-            found = self._nodes[id(schema)] = _FastNode()
-            self._keep.append(schema)
-            try:
-                compiled = self._compile(schema)
-            except (re.error, TypeError, ValueError, RecursionError):
-                compiled = None
-            if compiled is not None:
-                found.check, found.evaluated = compiled
-        return found
-
-    def at(self, pointer: str) -> _FastNode:
-        """The node of the schema at a pointer of the document (as referencing finds it)."""
-        target = self._resolve(pointer)
-        return self.node(target) if target is not _MISSING_SCHEMA else _FastNode()
-
-    def _resolve(self, fragment: str) -> Any:
-        if not fragment:
-            return self.document
-        if not fragment.startswith("/"):
-            return _MISSING_SCHEMA
-        contents = self.document
-        for segment in unquote(fragment[1:]).split("/"):
-            if type(contents) is list:
-                if not segment.isdigit() or not segment.isascii():
-                    return _MISSING_SCHEMA
-                index = int(segment)
-                if index >= len(contents):
-                    return _MISSING_SCHEMA
-                contents = contents[index]
-            elif type(contents) is dict:
-                key = segment.replace("~1", "/").replace("~0", "~")
-                if key not in contents:
-                    return _MISSING_SCHEMA
-                contents = contents[key]
-            else:
-                return _MISSING_SCHEMA
-            if type(contents) is dict and ("$id" in contents or "$schema" in contents):
-                return _MISSING_SCHEMA  # another resource: its own base and dialect
-        return contents
-
-    def _ref(self, ref: Any) -> _FastNode | None:
-        if type(ref) is not str or not ref.startswith("#"):
-            return None
-        target = self._resolve(ref[1:])
-        return None if target is _MISSING_SCHEMA else self.node(target)
-
-    def _compile(self, schema: Any) -> tuple[Any, Any] | None:
-        if schema is True:
-            return (lambda instance: True), _no_keys
-        if schema is False:
-            return (lambda instance: False), _no_keys
-        if type(schema) is not dict:
-            return None
-        if schema is not self.document and ("$id" in schema or "$schema" in schema):
-            return None
-        if schema is self.document and set(schema) & {"$id", "$schema"} - self._root_keywords:
-            return None
-        checks: list[Any] = []
-        evaluators: list[Any] = []
-        for keyword, value in schema.items():
-            if keyword not in _JSONSCHEMA_KEYWORDS or keyword == "format":
-                continue
-            maker = getattr(self, "_k_" + keyword.lstrip("$"), None)
-            made = maker(value, schema) if maker is not None else None
-            if made is None:
-                return None
-            check, evaluated = made
-            if check is not None:
-                checks.append(check)
-            if evaluated is not None:
-                evaluators.append(evaluated)
-
-        def check_all(instance: Any) -> bool | None:
-            outcome: bool | None = True
-            for check in checks:
-                result = check(instance)
-                if result is False:
-                    return False
-                if result is None:
-                    outcome = None
-            return outcome
-
-        def evaluated_all(instance: Any) -> set[str]:
-            keys: set[str] = set()
-            for evaluated in evaluators:
-                keys |= evaluated(instance)
-            return keys
-
-        if "unevaluatedProperties" in schema:
-            made = self._unevaluated(schema["unevaluatedProperties"], evaluated_all)
-            if made is None:
-                return None
-            checks.append(made)
-        return check_all, evaluated_all
-
-    # One method per keyword: (check or None, evaluated-properties or None), or None when
-    # the keyword's value is not supported (the whole schema is then "not sure").
-
-    def _k_type(self, value: Any, schema: Any) -> Any:
-        names = [value] if type(value) is str else value
-        if type(names) is not list or not names or not all(
-                type(n) is str and n in _SIMPLE_TYPES for n in names):
-            return None
-
-        def check(instance: Any) -> bool | None:
-            return _any_of(_type_is(name, instance) for name in names)
-        return check, None
-
-    def _k_enum(self, value: Any, schema: Any) -> Any:
-        if type(value) is not list:
-            return None
-
-        def check(instance: Any) -> bool | None:
-            return _any_of(_equal(each, instance) for each in value)
-        return check, None
-
-    def _k_const(self, value: Any, schema: Any) -> Any:
-        return (lambda instance: _equal(value, instance)), None
-
-    def _k_required(self, value: Any, schema: Any) -> Any:
-        if type(value) is not list or not all(type(v) is str for v in value):
-            return None
-        return (lambda instance: type(instance) is not dict or all(
-            name in instance for name in value)), None
-
-    def _k_properties(self, value: Any, schema: Any) -> Any:
-        if type(value) is not dict:
-            return None
-        nodes = {name: self.node(sub) for name, sub in value.items()}
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            return _all(node.check(instance[name]) for name, node in nodes.items()
-                        if name in instance)
-        return check, lambda instance: value.keys() & instance.keys()
-
-    def _k_patternProperties(self, value: Any, schema: Any) -> Any:
-        if type(value) is not dict:
-            return None
-        patterns = [(_BoundedPattern(p), self.node(sub)) for p, sub in value.items()]
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            return _all(node.check(item) for pattern, node in patterns
-                        for key, item in instance.items() if pattern.search(key))
-
-        def evaluated(instance: Any) -> set[str]:
-            return {key for key in instance if any(p.search(key) for p, _ in patterns)}
-        return check, evaluated
-
-    def _k_additionalProperties(self, value: Any, schema: Any) -> Any:
-        properties = schema.get("properties", {})
-        joined = "|".join(schema.get("patternProperties", {}))
-        pattern = re.compile(joined) if joined else None
-        node = self.node(value)
-
-        def extras(instance: dict[str, Any]) -> Iterator[str]:
-            for key in instance:
-                if key not in properties and not (pattern and pattern.search(key)):
-                    yield key
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            if value is True:
-                return True
-            if value is False:
-                return next(extras(instance), None) is None
-            return _all(node.check(instance[key]) for key in extras(instance))
-
-        def evaluated(instance: Any) -> set[str]:
-            return {key for key, item in instance.items() if node.check(item) is True}
-        return check, evaluated
-
-    def _k_propertyNames(self, value: Any, schema: Any) -> Any:
-        node = self.node(value)
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            return _all(node.check(key) for key in instance)
-        return check, None
-
-    def _k_items(self, value: Any, schema: Any) -> Any:
-        if "prefixItems" in schema:
-            return None
-        node = self.node(value)
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not list:
-                return type(instance) in _SCALARS or type(instance) is dict or None
-            return _all(node.check(item) for item in instance)
-        return check, None
-
-    def _sized(self, value: Any, kind: type, compare: Any) -> Any:
-        if type(value) is not int:
-            return None
-
-        def check(instance: Any) -> bool | None:
-            size: Any = len if type(instance) is kind else None
-            if size is not None:
-                return bool(compare(size(instance), value))
-            return type(instance) in _SCALARS or type(instance) in (list, dict) or None
-        return check, None
-
-    def _k_minItems(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, list, lambda n, v: n >= v)
-
-    def _k_maxItems(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, list, lambda n, v: n <= v)
-
-    def _k_minProperties(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, dict, lambda n, v: n >= v)
-
-    def _k_maxProperties(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, dict, lambda n, v: n <= v)
-
-    def _k_minLength(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, str, lambda n, v: n >= v)
-
-    def _k_maxLength(self, value: Any, schema: Any) -> Any:
-        return self._sized(value, str, lambda n, v: n <= v)
-
-    def _bound(self, value: Any, compare: Any) -> Any:
-        if type(value) not in (int, float):
-            return None
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is int or type(instance) is float:
-                return bool(compare(instance, value))
-            return type(instance) in _SCALARS or type(instance) in (list, dict) or None
-        return check, None
-
-    def _k_minimum(self, value: Any, schema: Any) -> Any:
-        return self._bound(value, lambda i, v: i >= v)
-
-    def _k_maximum(self, value: Any, schema: Any) -> Any:
-        return self._bound(value, lambda i, v: i <= v)
-
-    def _k_exclusiveMinimum(self, value: Any, schema: Any) -> Any:
-        return self._bound(value, lambda i, v: i > v)
-
-    def _k_exclusiveMaximum(self, value: Any, schema: Any) -> Any:
-        return self._bound(value, lambda i, v: i < v)
-
-    def _k_pattern(self, value: Any, schema: Any) -> Any:
-        if type(value) is not str:
-            return None
-        re.compile(value)  # re.error for a pattern Python cannot read, as jsonschema raises
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is str:
-                return bounded_search(value, instance)
-            return type(instance) in _SCALARS or type(instance) in (list, dict) or None
-        return check, None
-
-    def _k_ref(self, value: Any, schema: Any) -> Any:
-        node = self._ref(value)
-        if node is None:
-            return None
-        return (lambda instance: node.check(instance)), (
-            lambda instance: node.evaluated(instance))
-
-    def _k_dynamicRef(self, value: Any, schema: Any) -> Any:
-        if value != "#meta" or self._meta is None:
-            return None
-        node = self.node(self._meta)
-        return (lambda instance: node.check(instance)), (
-            lambda instance: node.evaluated(instance))
-
-    def _applicator(self, value: Any) -> list[_FastNode] | None:
-        if type(value) is not list or not value:
-            return None
-        return [self.node(sub) for sub in value]
-
-    def _k_allOf(self, value: Any, schema: Any) -> Any:
-        nodes = self._applicator(value)
-        if nodes is None:
-            return None
-        return (lambda instance: _all(node.check(instance) for node in nodes)), (
-            lambda instance: _valid_branches_keys(nodes, instance))
-
-    def _k_anyOf(self, value: Any, schema: Any) -> Any:
-        nodes = self._applicator(value)
-        if nodes is None:
-            return None
-
-        def check(instance: Any) -> bool | None:
-            return _any_of(node.check(instance) for node in nodes)
-        return check, lambda instance: _valid_branches_keys(nodes, instance)
-
-    def _k_oneOf(self, value: Any, schema: Any) -> Any:
-        nodes = self._applicator(value)
-        if nodes is None:
-            return None
-
-        def check(instance: Any) -> bool | None:
-            valid = 0
-            for node in nodes:
-                result = node.check(instance)
-                if result is None:
-                    return None
-                valid += result
-            return valid == 1
-        return check, lambda instance: _valid_branches_keys(nodes, instance)
-
-    def _k_not(self, value: Any, schema: Any) -> Any:
-        node = self.node(value)
-
-        def check(instance: Any) -> bool | None:
-            result = node.check(instance)
-            return None if result is None else not result
-        return check, None
-
-    def _k_if(self, value: Any, schema: Any) -> Any:
-        condition = self.node(value)
-        then = self.node(schema["then"]) if "then" in schema else None
-        otherwise = self.node(schema["else"]) if "else" in schema else None
-
-        def check(instance: Any) -> bool | None:
-            result = condition.check(instance)
-            if result is None:
-                return None
-            branch = then if result else otherwise
-            return True if branch is None else branch.check(instance)
-
-        def evaluated(instance: Any) -> set[str]:
-            result = condition.check(instance)
-            keys: set[str] = set()
-            if result is True:
-                keys |= condition.evaluated(instance)
-                if then is not None:
-                    keys |= then.evaluated(instance)
-            elif result is False and otherwise is not None:
-                keys |= otherwise.evaluated(instance)
-            return keys
-        return check, evaluated
-
-    def _k_dependentSchemas(self, value: Any, schema: Any) -> Any:
-        if type(value) is not dict:
-            return None
-        nodes = {name: self.node(sub) for name, sub in value.items()}
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            return _all(node.check(instance) for name, node in nodes.items()
-                        if name in instance)
-
-        def evaluated(instance: Any) -> set[str]:
-            keys: set[str] = set()
-            for name, node in nodes.items():
-                if name in instance:
-                    keys |= node.evaluated(instance)
-            return keys
-        return check, evaluated
-
-    def _k_unevaluatedProperties(self, value: Any, schema: Any) -> Any:
-        return None, None  # made by _compile, once the schema's other keywords are known
-
-    def _unevaluated(self, value: Any, evaluated_all: Any) -> Any:
-        node = self.node(value)
-
-        def check(instance: Any) -> bool | None:
-            if type(instance) is not dict:
-                return type(instance) in _SCALARS or type(instance) is list or None
-            # The keys found evaluated here are some of those jsonschema finds, never more:
-            # a key left over is checked, and a failure only means "not sure".
-            evaluated = evaluated_all(instance)
-            for key, item in instance.items():
-                if key not in evaluated and node.check(item) is not True:
-                    return None
-            return True
-        return check
-
-
-def _valid_branches_keys(nodes: list[_FastNode], instance: Any) -> set[str]:
-    keys: set[str] = set()
-    for node in nodes:
-        if node.check(instance) is True:
-            keys |= node.evaluated(instance)
-    return keys
-
-
-_MISSING_SCHEMA = object()
 
 
 # ---- pattern checks, bounded in time ----------------------------------------------------
@@ -1021,40 +383,6 @@ def _bounded_validator_class() -> Any:
     return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
         jsonschema.Draft202012Validator, {
         "pattern": _pattern_keyword, "patternProperties": _pattern_properties_keyword})
-
-
-@functools.cache
-def _fast_official(version: str) -> _FastNode | None:
-    """The official schema compiled for the fast check (3.1: JSON Schema 2020-12), or None."""
-    schema = _official_schema(version)
-    if schema.get("$schema") != "https://json-schema.org/draft/2020-12/schema":
-        return None
-    fast = _FastSchema(schema, root_keywords=frozenset({"$id", "$schema"}))
-    metas = [sub for sub in (schema.get("$defs") or {}).values()
-             if type(sub) is dict and sub.get("$dynamicAnchor") == "meta"]
-    anchors: list[Any] = []
-    _collect_dynamic_anchors(schema, anchors)
-    if len(metas) == 1 and anchors == metas:
-        fast._meta = metas[0]
-    return fast.node(schema)
-
-
-def _collect_dynamic_anchors(value: Any, found: list[Any]) -> None:
-    if type(value) is dict:
-        if "$dynamicAnchor" in value:
-            found.append(value)
-        for item in value.values():
-            _collect_dynamic_anchors(item, found)
-    elif type(value) is list:
-        for item in value:
-            _collect_dynamic_anchors(item, found)
-
-
-def _fast_true(node: _FastNode, instance: Any) -> bool:
-    try:
-        return node.check(instance) is True
-    except RecursionError:  # pragma: no cover - absurdly deep; jsonschema decides
-        return False
 
 
 _PATH_PARAM = re.compile(r"{([^{}]+)}")
@@ -1275,8 +603,8 @@ def _schemas_in_other_files(spec: LoadedSpec, version: str) -> Iterator[Diagnost
             sections.append(("", {"": document.data}))
         for base, schemas in sections:
             for name, schema in schemas.items():
-                if version == "3.1" and fast_schema_ok(schema):
-                    continue  # valid for certain: jsonschema would find nothing
+                if fast_validation.schema_object_is_valid(version, schema):
+                    continue  # jsonschema would find nothing either
                 pointer = join_pointer(base, name) if name else base
                 for error in _schema_object_validator(version).iter_errors(schema):
                     for leaf in _leaf_errors(error):
@@ -1298,23 +626,16 @@ def _schema_object_validator(version: str) -> Any:
 
     if version == "3.1":
         return jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
-    official = _official_schema(version)
-    definitions = official.get("definitions") or official.get("$defs") or {}
-    name = "Schema" if "Schema" in definitions else "schema"
-    key = "definitions" if "definitions" in official else "$defs"
-    schema = {**{k: v for k, v in official.items() if k not in ("properties", "required",
-                                                               "patternProperties",
-                                                               "additionalProperties")},
-              "$ref": f"#/{key}/{name}"}
-    return jsonschema.validators.validator_for(official)(schema)
+    validator_class = jsonschema.validators.validator_for(official_schema(version))
+    return validator_class(schema_object_schema(version))
 
 
 def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """Every example under a JSON media type must be valid against that media type's schema."""
     root = spec.root
     registry: Registry | None = None
-    # The fast check first (see _FastSchema); jsonschema for an example it is not sure of.
-    fast = None if {"$id", "$schema"} & root.data.keys() else _FastSchema(root.data)
+    fast = fast_validation.Examples((document.path.as_uri(), document.data)
+                                    for document in spec.documents.values())
     for pointer, media in _iter_media(root.data):
         schema = media.get("schema")
         if schema is None:
@@ -1326,14 +647,10 @@ def _examples_3_1(spec: LoadedSpec) -> Iterator[Diagnostic]:
             resolved = _example_value(spec, root, join_pointer(pointer, "examples", name), example)
             if resolved is not None:
                 examples.append(resolved)
-        node = fast.at(join_pointer(pointer, "schema")) if fast is not None else None
         validator = None
         for example_pointer, value in examples:
-            try:
-                if node is not None and _fast_true(node, value):
-                    continue
-            except (re.error, PatternTimeout, RecursionError):
-                pass  # reported below, by the full check
+            if fast.is_valid(root.path.as_uri(), join_pointer(pointer, "schema"), value):
+                continue  # jsonschema would find nothing either
             from referencing import Registry, Resource
             from referencing.jsonschema import DRAFT202012
 
