@@ -1,7 +1,7 @@
 """The benchmark: the generator, the generated client and the generated server, each side by
 side with what users would pick instead. `make bench` runs it in .bench-venv.
 
-    python bench/run.py [--runs 5] [--only generation,typespec,diff,client,decoding,server,model]
+    python bench/run.py [--runs 5] [--only generation,typespec,diff,client,decoding,helpers,server,model]
                         [--write-readme]
 
 Every figure is a median over interleaved runs (the machine is shared and noisy: ratios
@@ -719,6 +719,29 @@ def decoding(runs: int) -> None:
            f"{ratio:.1f}x" if match else f"exit {result.returncode}: {result.stderr[-200:]}")
 
 
+def speed_helpers(runs: int) -> None:
+    """Issue 13: each speed helper of the generated runtime against the plain way, on the
+    answer it is for (bench/helpers.py)."""
+    say("## Speed helpers of the generated runtime (each against the plain way, one process)")
+    result = subprocess.run([PY, str(BENCH / "helpers.py"), "--repeat", str(max(15, 3 * runs))],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    say()
+    say(result.stdout.rstrip())
+    say()
+    if result.returncode != 0:
+        target("speed helpers section ran", False, result.stderr[-300:])
+        return
+    best: dict[str, float] = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[4].endswith("x") and cells[0] != "helper":
+            best[cells[0]] = max(best.get(cells[0], 0.0), float(cells[4][:-1]))
+    # A helper earns its place when the plain way is at least 5% slower where it is used.
+    for name, ratio in best.items():
+        target(f"speed helper {name} earns its place (plain way >= 1.05x slower)", ratio >= 1.05,
+               f"{ratio:.2f}x at most")
+
+
 # ---- spec diff -----------------------------------------------------------------------------
 
 
@@ -855,8 +878,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only",
-                        default="generation,typespec,diff,client,import,decoding,server,"
-                                "dispatch,safety,big,model")
+                        default="generation,typespec,diff,client,import,decoding,helpers,"
+                                "server,dispatch,safety,big,model")
     parser.add_argument("--model-seconds", type=float, default=4.0,
                         help="load time per point of the model section")
     parser.add_argument("--requests", type=int, default=10000,
@@ -877,6 +900,7 @@ def main(argv: list[str]) -> int:
         "safety": server_safety,
         "big": big_answer,
         "decoding": lambda: decoding(args.runs),
+        "helpers": lambda: speed_helpers(args.runs),
         "model": lambda: model_service(args.model_seconds),
     }
     for name in args.only.split(","):

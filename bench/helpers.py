@@ -1,0 +1,143 @@
+"""The generated runtime's speed helpers, each timed against the plain way on the same answer.
+
+    python bench/helpers.py [--repeat 15]
+
+Issue 13: generated code keeps a shortcut only where it matters, in a named helper whose
+comment gives the figure printed here. For each helper, the plain way (what the code would
+be without it) is put in its place in the generated package's module for the "plain" runs,
+then the helper is put back: the same public operation runs both ways on the same data, in
+one process. Each figure is the best of `repeat` runs, interleaved, after gc.collect() (CPU
+time of the work itself; the client section times whole calls with the GC as it runs).
+
+The answers are the client section's (bench/apps.py canned_bodies: 256 x 1,024 float32
+values) plus int8 and ubinary answers of the same shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import gc
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "generated"))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+import apps
+import model_inference_2024_05_01_preview as pkg
+from model_inference_2024_05_01_preview import _runtime, encoding, models
+
+# ---- the plain ways -----------------------------------------------------------------------
+
+
+def plain_all_plain(values: Any, types: frozenset[type], strict: bool) -> bool:
+    return False  # every item through its codec
+
+
+def plain_base64_bytes(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError("a base64 embedding must be a string")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"invalid base64 embedding: {exc}") from None
+    if len(raw) % 4:
+        raise ValueError("a base64 embedding must hold whole float32 values")
+    return raw
+
+
+def plain_all_ints_within(numbers: Sequence[Any], low: int, high: int) -> bool:
+    return False  # the checking loop over every value
+
+
+def plain_unpack_bits(packed: Iterable[int]) -> bytes:
+    return bytes((byte >> shift) & 1 for byte in packed for shift in range(7, -1, -1))
+
+
+# ---- the cases ----------------------------------------------------------------------------
+
+
+def answer(rows: list[Any]) -> dict[str, Any]:
+    return {"id": "bench", "object": "list", "model": "bench",
+            "data": [{"index": i, "object": "embedding", "embedding": e}
+                     for i, e in enumerate(rows)],
+            "usage": {"prompt_tokens": len(rows), "total_tokens": len(rows)}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args(argv)
+
+    bodies = apps.canned_bodies()
+    rng = random.Random(7)
+    texts = {
+        "float": bodies["float"].decode(),
+        "base64": bodies["base64"].decode(),
+        "small": bodies["small"].decode(),
+        "int8": json.dumps(answer([[rng.randint(-128, 127) for _ in range(1024)]
+                                   for _ in range(256)])),
+        "ubinary": json.dumps(answer([[rng.randint(0, 255) for _ in range(128)]
+                                      for _ in range(256)])),
+    }
+    Result = models.EmbeddingsResult
+    decoded = Result.from_dict(json.loads(texts["float"]))
+    floats = json.loads(texts["float"])
+
+    def read(body: str, helper: str = "vectors") -> Callable[[], Any]:
+        """What a client does with the answer: json.loads, the model, the vectors."""
+        fmt = "float" if body == "small" else body
+        return lambda: getattr(Result.from_dict(json.loads(texts[body])), helper)(fmt)
+
+    # (module, name, plain way, [(what it is timed on, action)])
+    helpers: list[tuple[Any, str, Any, list[tuple[str, Callable[[], Any]]]]] = [
+        (_runtime, "_all_plain", plain_all_plain, [
+            ("client: float answer to lists (json + model + vectors)", read("float")),
+            ("server: strict check of the float answer (check_results)",
+             lambda: Result.validate(floats)),
+            ("server: encoding the float answer (to_dict)", lambda: _runtime.encode(decoded)),
+        ]),
+        (encoding, "_base64_bytes", plain_base64_bytes, [
+            ("client: base64 answer to lists (json + model + vectors)", read("base64")),
+            ("client: base64 answer to float32 arrays", read("base64", "vectors_array")),
+        ]),
+        (encoding, "_all_ints_within", plain_all_ints_within, [
+            ("client: int8 answer to lists (json + model + vectors)", read("int8")),
+        ]),
+        (encoding, "_unpack_bits", plain_unpack_bits, [
+            ("client: ubinary answer to bits (json + model + vectors)", read("ubinary")),
+        ]),
+    ]
+    print(f"generated package: {pkg.__name__}; best of {args.repeat} interleaved runs")
+    print()
+    print("| helper | timed on | with it (ms) | plain way (ms) | plain / with |")
+    print("|---|---|---:|---:|---:|")
+    for module, name, plain, cases in helpers:
+        helper = getattr(module, name)
+        label = f"{getattr(module, '__name__', '').rsplit('.', 1)[-1]}.{name}"
+        for what, action in cases:
+            times: dict[bool, list[float]] = {True: [], False: []}
+            for round_number in range(args.repeat):
+                for use_helper in (True, False) if round_number % 2 else (False, True):
+                    setattr(module, name, helper if use_helper else plain)
+                    gc.collect()
+                    started = time.perf_counter()
+                    action()
+                    times[use_helper].append(time.perf_counter() - started)
+            setattr(module, name, helper)
+            best_with, best_plain = min(times[True]) * 1000, min(times[False]) * 1000
+            print(f"| {label} | {what} | {best_with:.2f} | {best_plain:.2f} | "
+                  f"{best_plain / best_with:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
