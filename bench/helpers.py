@@ -124,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         helper = getattr(module, name)
         label = f"{getattr(module, '__name__', '').rsplit('.', 1)[-1]}.{name}"
         for what, action in cases:
+            # The same result both ways: a helper is a shortcut, never a change of meaning.
+            setattr(module, name, plain)
+            expected = action()
+            setattr(module, name, helper)
+            if action() != expected:
+                print(f"{label}: the plain way gives another result on {what}")
+                return 1
             times: dict[bool, list[float]] = {True: [], False: []}
             for round_number in range(args.repeat):
                 for use_helper in (True, False) if round_number % 2 else (False, True):

@@ -56,3 +56,12 @@ def test_mutated_spec_is_deterministic_and_every_mutation_is_diffed(tmp_path: Pa
                  "--fail-on", "ERR")
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["summary"]["changes"] >= count
+
+
+def test_speed_helpers_benchmark_times_every_helper_against_the_same_result() -> None:
+    # helpers.py exits 1 when a helper and the plain way put in its place disagree.
+    result = run("bench/helpers.py", "--repeat", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    helpers = re.findall(r"^\| ([\w.]+) \|", result.stdout, re.MULTILINE)
+    assert set(helpers) - {"helper"} == {"_runtime._all_plain", "encoding._base64_bytes",
+                                         "encoding._all_ints_within", "encoding._unpack_bits"}
