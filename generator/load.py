@@ -275,6 +275,11 @@ def _read_document(path: Path, label: str) -> Document:
         column: int | None = exc.start - raw.rfind(b"\n", 0, exc.start)
         raise _fail(label, "E002", f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset "
                     f"{exc.start}", line, column) from None
+    if path.suffix.lower() == ".json" or text.lstrip()[:1] == "{":
+        data = _read_json(text)
+        if data is not _ANOMALY:
+            return Document(path=path, label=label, data=data, positions=_JsonPositions(text),
+                            sha256=hashlib.sha256(raw).hexdigest())
     node: yaml.Node | None = None
     # Performance: parsing allocates every value of the document at once, none of it garbage;
     # the cyclic GC would rescan the growing tree again and again (0.42 s -> 0.15 s to load a
@@ -314,6 +319,164 @@ def _read_document(path: Path, label: str) -> Document:
         raise _fail(label, "E004", f"the document must be a mapping, but it is {kind}", 1, 1)
     return Document(path=path, label=label, data=data, positions=_Positions(node),
                     sha256=hashlib.sha256(raw).hexdigest())
+
+
+# ---- JSON, fast ------------------------------------------------------------------------
+# Performance: a JSON spec is read by JSON's own parser (in C): 0.04 s for Jira's 1.8 MB where
+# YAML takes 0.4 s and keeps a node per value (memory), and positions are found in the text
+# only when a diagnostic asks (_JsonPositions). Whatever JSON reads differently from YAML, or
+# what YAML reports on (a duplicate key, an integer of over 4,000 digits, NaN, a surrogate
+# written as an escape, nesting deeper than MAX_DEPTH), goes the YAML way below, which says
+# where; so the data and every diagnostic are the same (tests/unit/test_fast_paths.py).
+
+def _read_json(text: str) -> Any:
+    """The data of a JSON text, or _ANOMALY when the YAML way must read it."""
+    if _SURROGATE_ESCAPE.search(text):
+        return _ANOMALY
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int,
+                          parse_constant=_no_constant)
+    except (ValueError, RecursionError, _Anomaly):
+        return _ANOMALY
+    if not isinstance(data, dict) or _deeper_than(data, MAX_DEPTH):
+        return _ANOMALY
+    return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Anomaly  # a duplicate key
+    return result
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 4000:
+        raise _Anomaly
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _Anomaly  # NaN, Infinity: not JSON
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (the root is level 1)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        items = value.values() if type(value) is dict else value
+        stack.extend((item, depth + 1) for item in items if type(item) in (dict, list))
+    return False
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_YAML_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+class _JsonPositions(Mapping[str, tuple[int, int]]):
+    """JSON pointer -> (line, column), 1-based, as _Positions gives them, found in a JSON text.
+
+    A pointer is followed down the text: the keys of each object it passes through are read
+    once (the values skipped by JSON's scanner) and kept by offset.
+    """
+
+    __slots__ = ("_children", "_decoder", "_exact", "_text", "_yaml_breaks")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._decoder = json.JSONDecoder()
+        self._children: dict[int, Any] = {}
+        self._exact: _Positions | None = None
+        # YAML counts \r, NEL and the Unicode separators as line breaks too.
+        self._yaml_breaks = _YAML_BREAKS.search(text) is not None
+
+    def _yaml(self) -> _Positions:
+        """Positions as YAML finds them (on the masked copy, as _json_fallback does)."""
+        if self._exact is None:
+            self._exact = _Positions(_masked_json_node(self._text))
+        return self._exact
+
+    def _skip(self, offset: int) -> int:
+        return _WHITESPACE.match(self._text, offset).end()  # type: ignore[union-attr]
+
+    def _members(self, offset: int) -> Any:
+        """{key: value offset} of the object, or [value offset] of the array, at `offset`."""
+        found = self._children.get(offset)
+        if found is not None:
+            return found
+        text, scan = self._text, self._decoder.raw_decode
+        opening = text[offset]
+        members: Any = {} if opening == "{" else []
+        index = self._skip(offset + 1)
+        closing = "}" if opening == "{" else "]"
+        while text[index] != closing:
+            if opening == "{":
+                key, index = scan(text, index)
+                index = self._skip(self._skip(index) + 1)  # past the colon
+                members.setdefault(key, index)
+            else:
+                members.append(index)
+            _, index = scan(text, index)
+            index = self._skip(index)
+            if text[index] == ",":
+                index = self._skip(index + 1)
+        self._children[offset] = members
+        return members
+
+    def _offset(self, pointer: str) -> int | None:
+        offset = self._skip(0)
+        if not pointer:
+            return offset
+        if pointer[0] != "/":
+            return None
+        for token in pointer[1:].split("/"):
+            opening = self._text[offset]
+            if opening == "{":
+                key = unescape_token(token)
+                if escape_token(key) != token:
+                    return None  # not the way the pointer of that key is written
+                found = self._members(offset).get(key)
+            elif opening == "[":
+                if not (token.isascii() and token.isdigit()) or str(int(token)) != token:
+                    return None
+                items = self._members(offset)
+                found = items[int(token)] if int(token) < len(items) else None
+            else:
+                return None
+            if found is None:
+                return None
+            offset = found
+        return offset
+
+    def get(self, pointer: str, default: Any = None) -> Any:
+        if self._yaml_breaks:
+            return self._yaml().get(pointer, default)
+        offset = self._offset(pointer) if isinstance(pointer, str) else None
+        if offset is None:
+            return default
+        text = self._text
+        return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+    def __getitem__(self, pointer: str) -> tuple[int, int]:
+        found = self.get(pointer)
+        if found is None:
+            raise KeyError(pointer)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, pointer: object) -> bool:
+        return isinstance(pointer, str) and self.get(pointer) is not None
+
+    def _all(self) -> Mapping[str, tuple[int, int]]:
+        return self._yaml()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _line_column(text: str, offset: int) -> tuple[int | None, int | None]:

@@ -9,6 +9,7 @@ bad spec in the repository and on seeded random mutations of the real specs.
 from __future__ import annotations
 
 import copy
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,86 @@ def test_the_fast_example_check_agrees_with_jsonschema_on_mutated_examples(
                         join_pointer(pointer, "examples", key)
             finally:
                 examples[key] = original
+
+
+# ---- JSON read by JSON's parser (load._read_json) against the YAML way ---------------------
+
+def _both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """(JSON way, YAML way): each a Document or the SpecError's diagnostics."""
+    def read() -> Any:
+        try:
+            return load_module._read_document(path, path.name)
+        except SpecError as exc:
+            return list(exc.diagnostics)
+    fast = read()
+    with monkeypatch.context() as patch:
+        patch.setattr(load_module, "_read_json", lambda text: load_module._ANOMALY)
+        slow = read()
+    return fast, slow
+
+
+def _same_document(fast: Any, slow: Any, pointers: list[str], *, same_data: bool = True) -> None:
+    if isinstance(slow, list):
+        assert fast == slow
+        return
+    assert isinstance(fast, load_module.Document)
+    if same_data:
+        assert fast.data == slow.data
+        assert repr(fast.data) == repr(slow.data)  # 1 and 1.0, True and 1 told apart
+    for pointer in pointers:
+        for extra in ("", "/nope", "/0", "/01", "/a~2b", "/-1"):
+            assert fast.positions.get(pointer + extra) == slow.positions.get(pointer + extra), (
+                pointer + extra)
+
+
+JSON_TEXTS = {
+    "plain": '{"a": [1, 2.5, -0, 1e0, 7E-1, true, null, "x\\/y\\u00e9"], "b": {"c": {}}}',
+    "spaces": '  \n {"a" : { "b" :[ 1 ,\t2 ] } ,\n\t"c":"d"}\n',
+    "bom and crlf": '\ufeff{"a": 1,\r\n "b": [2]}',
+    "separators": '{"a": "x\u2028y", "b": "\x85", "c": [1],\n "d": "\u2029", "e": 2}',
+    "fffe": '{"a": "x\ufffey",\n "b": {"c": 1}}',
+    "duplicate": '{"a": 1,\n "b": {"c": 1, "c": 2}}',
+    "long integer": '{"a": ' + "9" * 4001 + "}",
+    "integer of 4000 digits": '{"a": ' + "9" * 4000 + "}",
+    "nan": '{"a": NaN}',
+    "surrogate pair": '{"a": "\\ud83d\\ude00"}',
+    "lone surrogate": '{"a": "\\ud800"}',
+    "100 deep": '{"a": ' + "[" * 99 + "]" * 99 + "}",
+    "101 deep": '{"a": ' + "[" * 100 + "]" * 100 + "}",
+    "not an object": "[1, 2]",
+    "broken": '{"a": [1, 2}',
+    "control character": '{"a": "x\x01y"}',
+    "escaped keys": '{"a/b": {"~c": [{"": 1}]}}',
+}
+
+
+@pytest.mark.parametrize("name", list(JSON_TEXTS))
+def test_json_read_as_json_is_what_yaml_reads(name: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "spec.json"
+    path.write_text(JSON_TEXTS[name], encoding="utf-8")
+    fast, slow = _both_ways(path, monkeypatch)
+    pointers = list(slow.positions) if isinstance(slow, load_module.Document) else []
+    if name == "separators":
+        # YAML folds a NEL inside a quoted string into a space; JSON keeps the character.
+        assert slow.data["b"] == " "
+        assert fast.data == json.loads(JSON_TEXTS[name])
+        _same_document(fast, slow, pointers, same_data=False)
+        return
+    _same_document(fast, slow, pointers)
+
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent (the public specs "
+                    "live beside the repository, not in it)")
+def test_corpus_json_read_as_json_is_what_yaml_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    files = sorted(p for p in CORPUS.glob("*.json") if p.stat().st_size < 1_500_000)
+    assert files
+    for path in files:
+        fast, slow = _both_ways(path, monkeypatch)
+        assert isinstance(slow, load_module.Document)
+        pointers = list(slow.positions)
+        _same_document(fast, slow, rng.sample(pointers, min(400, len(pointers))))
