@@ -105,7 +105,7 @@ def _inputs(argument: str, version: str | None = None, *,
             every_version: bool = True) -> list[_Input]:
     """A spec file -> [it]; a TypeSpec project (`main.tsp`, `main.tsp@VERSION`) -> each
     version, or the one named (`every_version=False`: the newest when none is named)."""
-    from generator import diff, typespec  # TypeSpec input only: Node is not needed otherwise
+    from generator import typespec  # TypeSpec input only: Node is not needed otherwise
 
     path, named = typespec.split_version(argument)
     if named and version and named != version:
@@ -117,12 +117,25 @@ def _inputs(argument: str, version: str | None = None, *,
             raise typespec.ToolchainError(path, "T010", "a version can only be named for a "
                                           "TypeSpec project (.tsp)")
         spec = load(path)
-        return [_Input(str(path), spec, lambda d: d, diff.locator(spec))]
+        return [_Input(str(path), spec, lambda d: d, _diff_locator(spec))]
     project = typespec.compile_project(Path(path))
     _report(project.warnings)
     chosen = (project.versions if every_version and version is None
               else (project.select(version),))
     return [_Input(v.label, v.spec, v.attribute, v.locate) for v in chosen]
+
+
+def _diff_locator(spec: LoadedSpec) -> Callable[[str], tuple[str, int | None]]:
+    """diff's locator for a spec, made on first use: `generate` never imports the diff."""
+    made: list[Callable[[str], tuple[str, int | None]]] = []
+
+    def locate(pointer: str) -> tuple[str, int | None]:
+        if not made:
+            from generator import diff
+
+            made.append(diff.locator(spec))
+        return made[0](pointer)
+    return locate
 
 
 def _build_each(given: str, *, lenient: bool = False,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,8 @@ def parenthesize_split_parameter_annotations(text: str) -> str:
     for a parameter whose annotation does not fit; black writes ``error: (`` ... ``),``. The
     split lines are joined back into ``error: (A | B | None),`` for ruff to lay out again.
     """
+    if _SPLIT_LINE.search(text) is None:
+        return text  # Performance: most modules have no split annotation to scan for
     lines = text.split("\n")
     out: list[str] = []
     index = 0
@@ -108,6 +111,9 @@ def parenthesize_split_parameter_annotations(text: str) -> str:
         out.append(line)
         index += 1
     return "\n".join(out)
+
+
+_SPLIT_LINE = re.compile(r"\n +\| ")
 
 
 def _starts_parameter(stripped: str) -> bool:

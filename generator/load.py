@@ -107,6 +107,10 @@ class LoadedSpec:
 
     root: Document
     documents: dict[Path, Document] = field(default_factory=dict)
+    # Performance: each reference is resolved once (a 1,000-schema spec follows the same
+    # few hundred refs some 15,000 times between validate and lower).
+    _resolved: dict[tuple[Path, str], Resolved | None] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def diagnostic(
         self, pointer: str, code: str, message: str, *, document: Document | None = None,
@@ -126,6 +130,13 @@ class LoadedSpec:
 
     def resolve_ref(self, ref: str, document: Document) -> Resolved | None:
         """One `$ref` hop: `other.yaml#/a/b`, `#/a/b` or `other.yaml`."""
+        key = (document.path, ref)
+        if key in self._resolved:
+            return self._resolved[key]
+        found = self._resolved[key] = self._resolve_ref(ref, document)
+        return found
+
+    def _resolve_ref(self, ref: str, document: Document) -> Resolved | None:
         file_part, _, fragment = ref.partition("#")
         if file_part:
             target = self.documents.get((document.path.parent / unquote(file_part)).resolve())
