@@ -85,35 +85,24 @@ def parenthesize_split_parameter_annotations(text: str) -> str:
     for a parameter whose annotation does not fit; black writes ``error: (`` ... ``),``. The
     split lines are joined back into ``error: (A | B | None),`` for ruff to lay out again.
     """
-    if _SPLIT_LINE.search(text) is None:
-        return text  # Performance: most modules have no split annotation to scan for
-    lines = text.split("\n")
-    out: list[str] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        stripped = line.lstrip(" ")
-        indent = line[: len(line) - len(stripped)]
-        follower = lines[index + 1] if index + 1 < len(lines) else ""
-        if indent and follower.startswith(indent + "| ") and _starts_parameter(stripped):
-            end = index + 1
-            while end + 1 < len(lines) and lines[end + 1].startswith(indent + "| "):
-                end += 1
-            last = lines[end][len(indent) + 2:]
-            if last.endswith(","):
-                head, _, first = stripped.partition(": ")
-                parts = [first] + [lines[i][len(indent) + 2:] for i in range(index + 1, end)]
-                annotation_tail, default = _split_default(last[:-1])
-                parts.append(annotation_tail)
-                out.append(f"{indent}{head}: ({' | '.join(parts)}){default},")
-                index = end + 1
-                continue
-        out.append(line)
-        index += 1
-    return "\n".join(out)
+    ended = text.endswith("\n")
+    joined = _SPLIT_ANNOTATION.sub(_parenthesized, text if ended else text + "\n")
+    return joined if ended else joined[:-1]
 
 
-_SPLIT_LINE = re.compile(r"\n +\| ")
+# A line, then the lines that continue it at the same indentation with `| `.
+_SPLIT_ANNOTATION = re.compile(r"^( +)([^ \n][^\n]*)\n((?:\1\| [^\n]*\n)+)", re.MULTILINE)
+
+
+def _parenthesized(found: re.Match[str]) -> str:
+    indent, stripped, block = found.group(1), found.group(2), found.group(3)
+    followers = [line[len(indent) + 2:] for line in block.split("\n")[:-1]]
+    if not _starts_parameter(stripped) or not followers[-1].endswith(","):
+        return found.group(0)
+    head, _, first = stripped.partition(": ")
+    annotation_tail, default = _split_default(followers[-1][:-1])
+    parts = [first, *followers[:-1], annotation_tail]
+    return f"{indent}{head}: ({' | '.join(parts)}){default},\n"
 
 
 def _starts_parameter(stripped: str) -> bool:

@@ -111,6 +111,15 @@ class LoadedSpec:
     # few hundred refs some 15,000 times between validate and lower).
     _resolved: dict[tuple[Path, str], Resolved | None] = field(
         default_factory=dict, repr=False, compare=False)
+    _refs: dict[Path, list[tuple[str, str]]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
+
+    def refs(self, document: Document) -> list[tuple[str, str]]:
+        """iter_refs of a document, walked once (load and validate both need them)."""
+        found = self._refs.get(document.path)
+        if found is None:
+            found = self._refs[document.path] = list(iter_refs(document.data))
+        return found
 
     def diagnostic(
         self, pointer: str, code: str, message: str, *, document: Document | None = None,
@@ -202,7 +211,7 @@ def load(path: str | Path) -> LoadedSpec:
     pending = [root]
     while pending:
         document = pending.pop()
-        for pointer, ref in iter_refs(document.data):
+        for pointer, ref in spec.refs(document):
             file_part = ref.partition("#")[0]
             if not file_part:
                 continue
@@ -243,7 +252,7 @@ def iter_refs(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
         if isinstance(value, dict):
             ref = value.get("$ref")
             if isinstance(ref, str):
-                yield _place_pointer(pointer, place), ref
+                yield place_pointer(pointer, place), ref
             at_root = place is None and not pointer
             children = [((place, key), item) for key, item in value.items()
                         if isinstance(item, (dict, list))
@@ -257,7 +266,8 @@ def iter_refs(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
         stack.extend(children)
 
 
-def _place_pointer(pointer: str, place: Any) -> str:
+def place_pointer(pointer: str, place: Any) -> str:
+    """The pointer of a place: None for `pointer` itself, else (parent place, key or index)."""
     tokens: list[str | int] = []
     while place is not None:
         place, token = place

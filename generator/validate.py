@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator import fast_validation
 from generator.diagnostics import Diagnostic, SpecError, join_pointer
 from generator.fast_validation import official_schema, schema_object_schema
-from generator.load import Document, LoadedSpec, iter_refs
+from generator.load import Document, LoadedSpec, place_pointer
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -238,7 +238,7 @@ def _against_official_schema(spec: LoadedSpec, version: str) -> Iterator[Diagnos
 def _references(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """Every `$ref` must resolve, and no chain of pure references may loop."""
     for document in spec.documents.values():
-        for pointer, ref in iter_refs(document.data):
+        for pointer, ref in spec.refs(document):
             resolved = spec.resolve_ref(ref, document)
             if resolved is None:
                 yield spec.diagnostic(join_pointer(pointer, "$ref"), "E101",
@@ -476,27 +476,31 @@ def _security(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
                                           "a defined security scheme")
 
 
-def _walk(data: Any, pointer: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every object of a document with its pointer: not example payloads, and not the maps
-    whose keys are names (`properties`, `paths`, ...), whose keys say nothing themselves."""
-    stack: list[tuple[str, Any, bool]] = [(pointer, data, False)]
+def _walk(data: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Every object of a document with its place (load.place_pointer makes its pointer): not
+    example payloads, and not the maps whose keys are names (`properties`, `paths`, ...), whose
+    keys say nothing themselves."""
+    # Performance: a pointer is written out only for an object that has a problem.
+    stack: list[tuple[Any, Any, bool]] = [(None, data, False)]
     while stack:
-        where, value, names = stack.pop()
+        place, value, names = stack.pop()
         if isinstance(value, dict):
             if not names:
-                yield where, value
+                yield place, value
             # An extension's value (`x-...`) is the vendor's data, not OpenAPI: not walked.
-            stack.extend((join_pointer(where, k), v, not names and k in _NAME_MAPS)
+            stack.extend(((place, k), v, not names and k in _NAME_MAPS)
                          for k, v in reversed(value.items())
                          if isinstance(v, (dict, list)) and (names or (
                              k not in _EXAMPLE_KEYS and not str(k).startswith("x-"))))
         elif isinstance(value, list):
-            stack.extend((join_pointer(where, i), v, False)
+            stack.extend(((place, i), v, False)
                          for i, v in reversed(list(enumerate(value)))
                          if isinstance(v, (dict, list)))
 
 
 _EXAMPLE_KEYS = frozenset({"example", "examples", "x-ms-examples", "default", "enum", "const"})
+_CHECKED_KEYS = frozenset({"default", "x-ms-client-name", "x-ms-discriminator-value",
+                           "discriminator"})
 _NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs", "schemas",
                         "paths", "responses", "parameters", "securitySchemes", "headers",
                         "content", "links", "callbacks", "variables", "scopes", "encoding",
@@ -507,7 +511,10 @@ _NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs
 def _extensions_and_discriminators(spec: LoadedSpec, version: str) -> Iterator[Diagnostic]:
     """Azure's x-ms-* names must be usable, and a discriminator must name a property."""
     for document in spec.documents.values():
-        for pointer, node in _walk(document.data):
+        for place, node in _walk(document.data):
+            if _CHECKED_KEYS.isdisjoint(node):
+                continue
+            pointer = place_pointer("", place)
             if "default" in node and not _default_fits(node):
                 yield spec.diagnostic(join_pointer(pointer, "default"), "E131",
                                       f"default {node['default']!r} is not of type "
