@@ -1,12 +1,21 @@
 """The ASGI apps the benchmark serves with uvicorn (run from bench/ with `--app-dir bench`).
 
-    generated_app  the generated server (create_app) around a trivial service, every check on
-    generated_unchecked_app  the same with check_results=False (what the result check costs)
     floor_app      the floor: a bare ASGI app answering the generated app's bytes, no work
-    fastapi_app    a FastAPI app doing the same checks with the same status codes and error
-                   bodies: api-key or Bearer, api-version (missing, unsupported), media type,
-                   size, body validation with field paths (int32 range), the
-                   `extra-parameters` values and modes, the Azure error shape, request ids
+    generated_app  the generated server (create_app) around a trivial service, with the checks
+                   of issue 14 on (results checked, request and body timeouts, disconnect
+                   watch) and the operator's signals off (no metrics, no span, access log not
+                   enabled): the row the targets are read from
+    generated_unchecked_app  the same with check_results=False (what the result check costs)
+    generated_observed_app   the same with everything on: the access log written (JSON
+                   lines, to os.devnull), Prometheus metrics and an OpenTelemetry span
+    fastapi_app    the same in idiomatic FastAPI, with the same status codes and error bodies:
+                   api-key or Bearer, api-version (missing, unsupported), media type, size,
+                   pydantic body model with field paths (int32 range), the `extra-parameters`
+                   values and modes, the Azure error shape, request ids, and a pydantic
+                   response model (FastAPI validates what the handler returns: results checked)
+    fastapi_unchecked_app    the same returning a plain dict, no response model
+    fastapi_observed_app     fastapi_app with the same signals as generated_observed_app,
+                   through the same libraries (a pure ASGI middleware)
     contract_app   the 2024-05-01-preview contract alone, its service written once
                    (embeddings_server's adapter), for the dispatch section
     dispatched_app the same service behind embeddings_server.create_app (every contract,
@@ -23,6 +32,7 @@ Both service implementations answer `len(input)` vectors of `dimensions` (defaul
 import array
 import base64
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -38,10 +48,25 @@ API_KEY = "bench-key"
 VECTOR = [round(0.001 * i - 0.5, 6) for i in range(4096)]
 
 
-def _generated(check_results: bool = True) -> Any:
+def _access_log(name: str) -> None:
+    """Write the logger `name`'s INFO records as lines to os.devnull: what producing an
+    access log costs, without a disk."""
+    import logging
+
+    handler = logging.FileHandler(os.devnull)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _generated(check_results: bool = True, observed: bool = False) -> Any:
     import importlib
 
     m = importlib.import_module(PACKAGE)
+    if observed:
+        _access_log(f"{PACKAGE}.server.access")
 
     class Service:
         async def get_embeddings(self, body: Any, context: Any) -> Any:
@@ -56,10 +81,11 @@ def _generated(check_results: bool = True) -> Any:
         async def get_image_embeddings(self, body: Any, context: Any) -> Any:
             raise NotImplementedError
 
-    return m.create_app(Service(), api_keys=[API_KEY], check_results=check_results)
+    return m.create_app(Service(), api_keys=[API_KEY], check_results=check_results,
+                        metrics=observed, tracing=observed)
 
 
-def _fastapi() -> Any:
+def _fastapi(check_results: bool = True, observed: bool = False) -> Any:
     """The generated server's twin in idiomatic FastAPI: a pydantic body model, Query/Header
     parameters, a dependency for the media type and size, a pure ASGI middleware for the
     request ids. Each check the generated app makes on this route is made here too, with the
@@ -72,6 +98,8 @@ def _fastapi() -> Any:
     from fastapi import Depends, FastAPI, Header, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from typing import Literal
+
     from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
     int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
@@ -86,6 +114,22 @@ def _fastapi() -> Any:
         encoding_format: StrictStr | None = None  # open enum: any string
         input_type: StrictStr | None = None  # open enum: any string
         model: StrictStr | None = None
+
+    class EmbeddingItem(BaseModel):
+        index: int32
+        object: Literal["embedding"]
+        embedding: list[float] | StrictStr
+
+    class EmbeddingsUsage(BaseModel):
+        prompt_tokens: int32
+        total_tokens: int32
+
+    class EmbeddingsResult(BaseModel):
+        id: StrictStr
+        data: list[EmbeddingItem]
+        object: Literal["list"]
+        model: StrictStr
+        usage: EmbeddingsUsage
 
     class Refused(Exception):
         def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
@@ -146,7 +190,8 @@ def _fastapi() -> Any:
         return error(400, "InvalidRequestBody", "The request body is invalid: " + "; ".join(
             f"{d['target']}: {d['message']}" for d in details[:5]), details=details)
 
-    @app.post("/embeddings", dependencies=[Depends(media_type)])
+    @app.post("/embeddings", dependencies=[Depends(media_type)],
+              response_model=EmbeddingsResult if check_results else None)
     async def embeddings(
         request: Request,
         body: EmbeddingsOptions,
@@ -190,12 +235,91 @@ def _fastapi() -> Any:
         if extra and mode == "drop":
             body.model_extra.clear()  # type: ignore[union-attr]
         dims = body.dimensions if body.dimensions is not None else 16
+        if check_results:  # the models, as the generated app's service builds its own
+            return EmbeddingsResult(
+                id="bench", object="list", model="bench",
+                data=[EmbeddingItem(index=i, object="embedding", embedding=VECTOR[:dims])
+                      for i in range(len(body.input))],
+                usage=EmbeddingsUsage(prompt_tokens=len(body.input),
+                                      total_tokens=len(body.input)))
         return {"id": "bench", "object": "list", "model": "bench",
                 "data": [{"index": i, "object": "embedding", "embedding": VECTOR[:dims]}
                          for i in range(len(body.input))],
                 "usage": {"prompt_tokens": len(body.input), "total_tokens": len(body.input)}}
 
-    return request_ids(app)
+    served = request_ids(app)
+    return _observed(served, "fastapi_twin.access") if observed else served
+
+
+def _observed(inner: Any, logger: str) -> Any:
+    """`inner` with the generated app's signals, by the same libraries: a JSON access-log line
+    per request (to os.devnull), prometheus-client's request count, errors, latency histogram
+    and in-flight gauge, an OpenTelemetry SERVER span (opentelemetry-api) per request."""
+    import logging
+    import time
+
+    import prometheus_client as prometheus
+    from opentelemetry import trace
+
+    _access_log(logger)
+    access = logging.getLogger(logger)
+    registry = prometheus.CollectorRegistry()
+    labels = ("method", "route", "status", "api_version")
+    requests = prometheus.Counter("http_server_requests", "Requests answered.", labels,
+                                  registry=registry)
+    errors = prometheus.Counter("http_server_errors", "4xx and 5xx answers.", labels,
+                                registry=registry)
+    latency = prometheus.Histogram("http_server_request_duration_seconds", "Latency.",
+                                   ("method", "route"), registry=registry,
+                                   buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0))
+    in_flight = prometheus.Gauge("http_server_requests_in_flight", "In flight.",
+                                 registry=registry)
+    tracer = trace.get_tracer(logger)
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method = scope["method"]
+        status = 0
+        request_id = ""
+        in_flight.inc()
+        span = tracer.start_span(method, kind=trace.SpanKind.SERVER,
+                                 attributes={"http.request.method": method})
+
+        async def observing_send(message: Any) -> None:
+            nonlocal status, request_id
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                request_id = next((v.decode() for k, v in message["headers"]
+                                   if k == b"x-request-id"), "")
+            await send(message)
+
+        try:
+            await inner(scope, receive, observing_send)
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            query = scope.get("query_string", b"").decode("latin-1")
+            version = API_VERSION if f"api-version={API_VERSION}" in query else "other"
+            in_flight.dec()
+            requests.labels(method, route, str(status), version).inc()
+            if status >= 400:
+                errors.labels(method, route, str(status), version).inc()
+            latency.labels(method, route).observe(seconds)
+            span.set_attribute("http.route", route)
+            span.set_attribute("request.id", request_id)
+            span.set_attribute("http.response.status_code", status)
+            span.end()
+            if access.isEnabledFor(logging.INFO):
+                fields = {"request_id": request_id, "method": method, "route": route,
+                          "status": status, "latency_ms": round(seconds * 1000, 3),
+                          "api_version": version}
+                access.info(json.dumps(fields), extra={"access": fields})
+
+    return middleware
 
 
 def canned_bodies(vectors: int = 256, dims: int = 1024) -> dict[str, bytes]:
@@ -316,6 +440,9 @@ def __getattr__(name: str) -> Any:  # built on first use: each server process ne
     factories = {"generated_app": _generated, "fastapi_app": _fastapi, "canned_app": _canned,
                  "floor_app": _floor,
                  "generated_unchecked_app": lambda: _generated(check_results=False),
+                 "generated_observed_app": lambda: _generated(observed=True),
+                 "fastapi_unchecked_app": lambda: _fastapi(check_results=False),
+                 "fastapi_observed_app": lambda: _fastapi(observed=True),
                  "contract_app": lambda: _contract(dispatched=False),
                  "dispatched_app": lambda: _contract(dispatched=True)}
     if name in factories:

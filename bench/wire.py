@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -322,11 +323,13 @@ async def slowloris(port: int, connections: int = 300, seconds: float = 12.0,
             "slowest_drop_s": max(dropped) if dropped else None}
 
 
-def exchange(port: int, body: bytes, *, timeout: float = 10.0,
-             extra: str = "") -> tuple[int, dict[str, str], bytearray]:
+def exchange(port: int, body: bytes, *, timeout: float = 10.0, extra: str = "",
+             received: threading.Event | None = None) -> tuple[int, dict[str, str], bytearray]:
     """One POST /embeddings on its own connection: (status, headers, body). The body is read
-    into one buffer with the interpreter released while waiting: a 100 MB answer read into
-    a growing bytes object would hold this process (and its other requests) up."""
+    with the interpreter released while waiting and no growing bytes object (a 100 MB answer
+    read that way would hold this process, and its other requests, up): into one buffer when
+    its length is given, as a list of pieces joined at the end when chunked. `received` is
+    set once the last byte has arrived, before the pieces are joined."""
     head = request_head(framing=f"content-length: {len(body)}", extra=extra)
     with connect(port, timeout) as sock:
         sock.sendall(head + body)
@@ -340,6 +343,17 @@ def exchange(port: int, body: bytes, *, timeout: float = 10.0,
         lines = raw_head.decode("latin-1").split("\r\n")
         headers = {k.strip().lower(): v.strip()
                    for k, _, v in (line.partition(":") for line in lines[1:])}
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            pieces, tail = [rest], rest[-7:]
+            while not tail.endswith(b"\r\n0\r\n\r\n") and tail != b"0\r\n\r\n":
+                piece = sock.recv(1 << 20)
+                if not piece:
+                    break
+                pieces.append(piece)
+                tail = (tail + piece[-7:])[-7:]
+            if received is not None:
+                received.set()
+            return int(lines[0][9:12]), headers, _dechunk(b"".join(pieces))
         answer = bytearray(int(headers.get("content-length", "0")))
         answer[:len(rest)] = rest
         view, got = memoryview(answer), len(rest)
@@ -348,35 +362,61 @@ def exchange(port: int, body: bytes, *, timeout: float = 10.0,
             if not count:
                 break
             got += count
+    if received is not None:
+        received.set()
     del answer[got:]
     return int(lines[0][9:12]), headers, answer
+
+
+def _dechunk(raw: bytes) -> bytearray:
+    """The payload of a chunked body (RFC 9112 7.1; no extensions or trailers expected)."""
+    out = bytearray()
+    at = 0
+    while True:
+        line_end = raw.index(b"\r\n", at)
+        size = int(raw[at:line_end].split(b";", 1)[0], 16)
+        if size == 0:
+            return out
+        start = line_end + 2
+        out += raw[start:start + size]
+        at = start + size + 2
 
 
 def during_big_answer(port: int, limit: float = 60.0) -> dict[str, object]:
     """Small requests, one after another, while one 2,048 x 3,072 answer is produced and sent
     (bench/wire_app.py answers it to the input "big"): their p50/p99, and the big one's time
     and size."""
-    import threading
-
     outcome: dict[str, object] = {}
     started = time.perf_counter()
+    received = threading.Event()
 
     def big() -> None:
-        status, _, body = exchange(port, b'{"input":["big"]}', timeout=limit)
-        outcome.update(status=status, size=len(body), seconds=time.perf_counter() - started)
+        try:
+            status, _, body = exchange(port, b'{"input":["big"]}', timeout=limit,
+                                       received=received)
+            outcome.update(status=status, size=len(body))
+        finally:
+            received.set()
+
+    def timed() -> None:
+        received.wait()
+        outcome["seconds"] = time.perf_counter() - started
 
     thread = threading.Thread(target=big)
+    clock = threading.Thread(target=timed)
     thread.start()
+    clock.start()
     latencies: list[float] = []
     statuses: list[int] = []
     deadline = time.monotonic() + limit
-    while thread.is_alive() and time.monotonic() < deadline:
+    while not received.is_set() and time.monotonic() < deadline:
         tick = time.perf_counter()
         status, _, _ = exchange(port, b'{"input":["small"],"dimensions":8}')
         latencies.append(time.perf_counter() - tick)
         statuses.append(status)
         time.sleep(0.01)
     thread.join(limit)
+    clock.join(limit)
     latencies.sort()
 
     def quantile(q: float) -> float:

@@ -149,6 +149,15 @@ class Codec:
     def decode(self, value: Any, path: str, errors: list[FieldError], strict: bool) -> Any:
         return value
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        """`value` as a service builds it (models, enum members, lists) as plain JSON data,
+        checked strictly against this codec in the same walk: every way it does not fit is
+        appended to `errors`. What encode() then a strict decode() would find, without
+        building a second tree of models. A scalar is checked as its JSON value."""
+        plain = encode(value)
+        self.decode(plain, path, errors, True)
+        return plain
+
 
 ANY: Final = Codec()
 
@@ -265,6 +274,11 @@ class NullableCodec(Codec):
             return None
         return self.inner.decode(value, path, errors, strict)
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if value is None:
+            return None
+        return self.inner.dump(value, path, errors)
+
 
 class LiteralCodec(Codec):
     """A closed set of values written inline in the spec."""
@@ -307,6 +321,11 @@ class EnumCodec(Codec):
                 errors.append(FieldError(path, f"must be one of {allowed}, got {value!r}"[:300]))
             return value
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if isinstance(value, self.enum_type):
+            return value.value
+        return super().dump(value, path, errors)
+
 
 class ArrayCodec(Codec):
     __slots__ = ("_plain_types", "items", "max_items", "min_items")
@@ -345,6 +364,32 @@ class ArrayCodec(Codec):
         items = self.items
         return [items.decode(v, f"{path}[{i}]", errors, strict) for i, v in enumerate(value)]
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if not isinstance(value, (list, tuple)):
+            return super().dump(value, path, errors)
+        if self.min_items is not None and len(value) < self.min_items:
+            errors.append(FieldError(path, f"must have at least {self.min_items} items"))
+        if self.max_items is not None and len(value) > self.max_items:
+            errors.append(FieldError(path, f"must have at most {self.max_items} items"))
+        plain = self._plain_types
+        # Numbers must also be finite: a NaN is a float, and JSON cannot carry it (a sum
+        # that overflows is left to the items' check).
+        if (
+            plain is not None
+            and _all_plain(value, plain, True)
+            and (plain is not _NUMBER_TYPES or _finite_sum(value))
+        ):
+            return list(value)
+        items = self.items
+        return [items.dump(v, f"{path}[{i}]", errors) for i, v in enumerate(value)]
+
+
+def _finite_sum(numbers: list[Any] | tuple[Any, ...]) -> bool:
+    try:
+        return math.isfinite(sum(numbers, 0.0))
+    except OverflowError:  # an int too large for a float
+        return False
+
 
 class MapCodec(Codec):
     __slots__ = ("values",)
@@ -358,6 +403,12 @@ class MapCodec(Codec):
             return value
         codec = self.values
         return {k: codec.decode(v, join_path(path, k), errors, strict) for k, v in value.items()}
+
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if not isinstance(value, Mapping):
+            return super().dump(value, path, errors)
+        codec = self.values
+        return {str(k): codec.dump(v, join_path(path, str(k)), errors) for k, v in value.items()}
 
 
 class UnionCodec(Codec):
@@ -394,6 +445,27 @@ class UnionCodec(Codec):
         errors.append(FieldError(path, f"does not match any allowed type (got {_kind(value)})"))
         return value
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if self.discriminator is not None and isinstance(value, (Model, Mapping)):
+            tag = _property(value, self.discriminator)
+            if isinstance(tag, enum.Enum):
+                tag = tag.value
+            if isinstance(tag, str) and tag in self.mapping:
+                return self.mapping[tag].dump(value, path, errors)
+        count = len(errors)
+        for variant in self.variants:
+            try:
+                result = variant.dump(value, path, errors)
+            except _ErrorLimitReached:
+                del errors[count:]
+                continue
+            if len(errors) == count:
+                return result
+            del errors[count:]
+        plain = encode(value)
+        errors.append(FieldError(path, f"does not match any allowed type (got {_kind(plain)})"))
+        return plain
+
 
 class LazyCodec(Codec):
     """Stands for a codec defined later in the module (recursive types)."""
@@ -409,6 +481,11 @@ class LazyCodec(Codec):
             self._codec = self._get()
         return self._codec.decode(value, path, errors, strict)
 
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        if self._codec is None:
+            self._codec = self._get()
+        return self._codec.dump(value, path, errors)
+
 
 class ModelCodec(Codec):
     __slots__ = ("_get", "_model")
@@ -422,6 +499,17 @@ class ModelCodec(Codec):
         if model is None:
             model = self._model = self._get()
         return model._decode(value, path, errors, strict)
+
+    def dump(self, value: Any, path: str, errors: list[FieldError]) -> Any:
+        model = self._model
+        if model is None:
+            model = self._model = self._get()
+        if isinstance(value, model):
+            return value._dump(path, errors)
+        # Another model, or a dict: its JSON, checked as validate() would.
+        plain = encode(value)
+        model._decode(plain, path, errors, True)
+        return plain
 
 
 def decode_answer(codec: Codec, data: Any, what: str) -> Any:
@@ -522,6 +610,45 @@ class Model:
         construct: Callable[..., Any] = cls  # the generated dataclass __init__
         return construct(**values, additional_properties=extra)
 
+    def checked_dict(self, *, max_errors: int | None = None) -> dict[str, Any]:
+        """to_dict(), checked strictly against the schema in the same walk (what
+        `validate(self.to_dict())` checks, without building the models again; also NaN and
+        infinities in number lists, which JSON cannot carry); raises ValidationError as
+        validate() does (with `max_errors`, stops at that many)."""
+        errors: list[FieldError] = [] if max_errors is None else _CappedErrors(max(1, max_errors))
+        try:
+            out = self._dump("", errors)
+        except _ErrorLimitReached:
+            raise ValidationError(type(self).__name__, errors, truncated=True) from None
+        if errors:
+            raise ValidationError(type(self).__name__, errors)
+        return out
+
+    def _dump(self, path: str, errors: list[FieldError]) -> dict[str, Any]:
+        cls = type(self)
+        out: dict[str, Any] = {}
+        for field in cls._fields:
+            value = getattr(self, field.attr)
+            if value is NOT_GIVEN:
+                if field.required:
+                    errors.append(FieldError(join_path(path, field.wire), "is required"))
+                continue
+            out[field.wire] = field.codec.dump(value, join_path(path, field.wire), errors)
+        for key, value in self.additional_properties.items():
+            if key in out:
+                continue
+            plain = encode(value)
+            where = join_path(path, key)
+            if key in cls._wire_names:  # a field's value, kept among the unknown ones
+                known = next(f for f in cls._fields if f.wire == key)
+                known.codec.decode(plain, where, errors, True)
+            elif cls._additional is None:
+                errors.append(FieldError(where, "is not a known property"))
+            elif cls._additional is not ANY:
+                cls._additional.decode(plain, where, errors, True)
+            out[key] = plain
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: absent fields left out, null kept, unknown properties kept."""
         out: dict[str, Any] = {}
@@ -534,6 +661,17 @@ class Model:
                 if key not in out:
                     out[key] = encode(value)
         return out
+
+
+def _property(value: Model | Mapping[str, Any], wire: str) -> Any:
+    """The property `wire` of a model or mapping (None when absent)."""
+    if isinstance(value, Model):
+        for f in value._fields:
+            if f.wire == wire:
+                found = getattr(value, f.attr)
+                return None if found is NOT_GIVEN else found
+        return value.additional_properties.get(wire)
+    return value.get(wire)
 
 
 def encode(value: Any) -> Any:

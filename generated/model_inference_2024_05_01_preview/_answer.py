@@ -19,6 +19,7 @@ raises. Standard library only, orjson optional.
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib
 import json
 import math
@@ -77,12 +78,15 @@ def weight(value: _t.Any, budget: int = BIG_ANSWER_VALUES) -> int:
     if kind in _PLAIN:
         return 1
     if isinstance(value, _rt.Model):
-        total = 0
-        for f in value._fields:
-            item = getattr(value, f.attr)
+        scalars, containers = _shape(type(value))
+        total = scalars
+        for attr in containers:
+            item = getattr(value, attr)
             total += 1 if type(item) in _PLAIN else weight(item, budget)
             if total > budget:
                 break
+        if value.additional_properties:
+            total += weight(value.additional_properties, budget)
         return total
     if kind is list or kind is tuple or isinstance(value, (list, tuple)):
         if not value:
@@ -99,6 +103,28 @@ def weight(value: _t.Any, budget: int = BIG_ANSWER_VALUES) -> int:
     return 1
 
 
+_SHAPES: dict[type[_rt.Model], tuple[int, tuple[str, ...]]] = {}
+_SCALAR_CODECS = (_rt.StringCodec, _rt.NumberCodec, _rt.BooleanCodec, _rt.NullCodec)
+
+
+def _shape(model: type[_rt.Model]) -> tuple[int, tuple[str, ...]]:
+    """How many of `model`'s fields hold one scalar value at most, and the attributes of the
+    others (which may hold lists or models): worked out once per model."""
+    shape = _SHAPES.get(model)
+    if shape is None:
+        scalars = [
+            f
+            for f in model._fields
+            if type(f.codec) in _SCALAR_CODECS
+            or isinstance(f.codec, (_rt.LiteralCodec, _rt.EnumCodec))
+        ]
+        shape = _SHAPES[model] = (
+            len(scalars),
+            tuple(f.attr for f in model._fields if f not in scalars),
+        )
+    return shape
+
+
 def _vector(values: list[_t.Any]) -> bytes | None:
     """A list of plain numbers by orjson, or None (not installed, or not all finite)."""
     if _orjson is None:
@@ -111,59 +137,30 @@ def _vector(values: list[_t.Any]) -> bytes | None:
     return bytes(_orjson.dumps(values))
 
 
-class _Chunks:
-    """JSON written into body messages of about `size` bytes (a big answer's)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.done: list[bytes] = []
-        self._buffer = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self._buffer += data
-        if len(self._buffer) >= self.size:
-            self.done.append(bytes(self._buffer))
-            self._buffer.clear()
-
-    def close(self) -> list[bytes]:
-        if self._buffer or not self.done:
-            self.done.append(bytes(self._buffer))
-        return self.done
-
-
-def _pieces(value: _t.Any, out: _Chunks) -> None:
-    """Write `value`'s JSON to `out` in pieces: a vector or a small value each in one call."""
+def _pieces(value: _t.Any) -> _t.Iterator[bytes]:
+    """`value`'s JSON in pieces: a vector or a small value each in one call; between the
+    items of a list, the interpreter is handed to the other threads."""
     if type(value) is dict:
-        out.write(b"{")
+        yield b"{"
         for index, (key, item) in enumerate(value.items()):
-            out.write((b"," if index else b"") + json_bytes(str(key)) + b":")
-            _pieces(item, out)
-        out.write(b"}")
+            yield (b"," if index else b"") + json_bytes(str(key)) + b":"
+            yield from _pieces(item)
+        yield b"}"
     elif isinstance(value, list):
         if value and _NUMBERS.issuperset(map(type, value)):
-            out.write(_vector(value) or json_bytes(value))
+            yield _vector(value) or json_bytes(value)
             return
-        out.write(b"[")
+        yield b"["
         for index, item in enumerate(value):
             if index:
-                out.write(b",")
+                yield b","
                 # Hand the interpreter to the event loop's thread now rather than at the
                 # next forced switch (milliseconds away, each time the loop needs it).
                 time.sleep(0)
-            _pieces(item, out)
-        out.write(b"]")
+            yield from _pieces(item)
+        yield b"]"
     else:
-        out.write(json_bytes(value))
-
-
-def _check(model: type[_rt.Model] | None, payload: _t.Any) -> None:
-    """Raise InvalidResult if `payload` does not fit the result's schema."""
-    if model is None:
-        return
-    try:
-        model.validate(payload, max_errors=10)
-    except _rt.ValidationError as exc:
-        raise InvalidResult(exc) from None
+        yield json_bytes(value)
 
 
 class InvalidResult(Exception):
@@ -176,8 +173,8 @@ class InvalidResult(Exception):
 
 
 class _Yielding(list[_t.Any]):
-    """A list whose iteration hands the interpreter to other threads every few items: the
-    checks walk a big answer's items through it (Model.validate iterates lists)."""
+    """A list whose iteration hands the interpreter to other threads every few items: a big
+    answer's long lists are walked through it (the check, the encoding)."""
 
     def __iter__(self) -> _t.Iterator[_t.Any]:
         for index, item in enumerate(list.__iter__(self)):
@@ -186,43 +183,78 @@ class _Yielding(list[_t.Any]):
             yield item
 
 
-def _plain(result: _t.Any) -> _t.Any:
-    """`_rt.encode(result)` (Model.to_dict), but a long list of models an item at a time,
-    yielding between items, and kept as a _Yielding list for the check."""
-    if not isinstance(result, _rt.Model):
-        return _rt.encode(result)
-    out: dict[str, _t.Any] = {}
+def _paced(result: _rt.Model) -> _rt.Model:
+    """A shallow copy of `result` whose long lists are _Yielding: walking it (checked_dict,
+    to_dict) hands the interpreter over every few items."""
+    paced = copy.copy(result)
     for f in result._fields:
         value = getattr(result, f.attr)
-        if value is _rt.NOT_GIVEN:
-            continue
-        if isinstance(value, list) and len(value) > 8 and isinstance(value[0], _rt.Model):
-            out[f.wire] = _Yielding(_rt.encode(item) for item in _Yielding(value))
-        else:
-            out[f.wire] = _rt.encode(value)
-    for key, value in result.additional_properties.items():
-        if key not in out:
-            out[key] = _rt.encode(value)
-    return out
+        if type(value) is list and len(value) > 8:
+            object.__setattr__(paced, f.attr, _Yielding(value))
+    return paced
 
 
-def _write(result: _t.Any, model: type[_rt.Model] | None, check: bool, big: bool) -> list[bytes]:
-    payload = _plain(result) if big else _rt.encode(result)
-    if check:
-        _check(model, payload)
-    if not big:
-        return [_small_json(payload)]
-    chunks = _Chunks(CHUNK_BYTES)
-    _pieces(payload, chunks)
-    return chunks.close()
+def _payload(result: _t.Any, model: type[_rt.Model] | None, check: bool, big: bool) -> _t.Any:
+    """The result as plain JSON data; checked against `model` in the same walk (when `check`:
+    InvalidResult if it does not fit)."""
+    if isinstance(result, _rt.Model):
+        walked = _paced(result) if big else result
+        if check and model is not None and isinstance(result, model):
+            try:
+                return walked.checked_dict(max_errors=10)
+            except _rt.ValidationError as exc:
+                raise InvalidResult(exc) from None
+        payload = walked.to_dict()
+    else:
+        payload = _rt.encode(result)
+    if check and model is not None:
+        try:
+            model.validate(payload, max_errors=10)
+        except _rt.ValidationError as exc:
+            raise InvalidResult(exc) from None
+    return payload
+
+
+class Stream:
+    """A big answer's body: its JSON written a body message (about CHUNK_BYTES) at a time, in
+    a worker thread, as it is sent; the whole is never held. Its length is not known before
+    the end: it goes without Content-Length (chunked)."""
+
+    def __init__(self, payload: _t.Any) -> None:
+        self._pieces = _pieces(payload)
+
+    def _next(self) -> bytes:
+        buffer = bytearray()
+        for piece in self._pieces:
+            buffer += piece
+            if len(buffer) >= CHUNK_BYTES:
+                break
+        return bytes(buffer)
+
+    async def chunks(self) -> _t.AsyncIterator[bytes]:
+        while chunk := await asyncio.to_thread(self._next):
+            yield chunk
+
+
+#: A success answer's body: its messages, or a stream of them.
+Body = list[bytes] | Stream
+
+
+def small_answer(result: _t.Any, model: type[_rt.Model] | None, check: bool) -> list[bytes] | None:
+    """The JSON body of a small success answer, checked against `model` first (when
+    `check`; InvalidResult if it does not fit), or None for a big one (see write_answer)."""
+    if weight(result) > BIG_ANSWER_VALUES:
+        return None
+    return [_small_json(_payload(result, model, check, False))]
 
 
 async def write_answer(
     result: _t.Any, model: type[_rt.Model] | None, *, check: bool = True
-) -> list[bytes]:
-    """The JSON body of a success answer, as body messages: checked against `model` first
-    (when `check`; InvalidResult if it does not fit); a big answer in a worker thread."""
-    big = weight(result) > BIG_ANSWER_VALUES
-    if not big:
-        return _write(result, model, check, False)
-    return await asyncio.to_thread(_write, result, model, check, True)
+) -> Body:
+    """The JSON body of a success answer: checked against `model` first (when `check`;
+    InvalidResult if it does not fit). A big answer is checked in a worker thread, then
+    streamed: written in pieces, each in a worker thread, as it is sent."""
+    if weight(result) <= BIG_ANSWER_VALUES:
+        return [_small_json(_payload(result, model, check, False))]
+    payload = await asyncio.to_thread(_payload, result, model, check, True)
+    return Stream(payload)

@@ -19,9 +19,10 @@ import hmac
 import json
 import logging
 import math
+import random
 import re
+import threading
 import typing as _t
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -652,7 +653,7 @@ class _Server:
             request_id = offered_id
             reply_headers = {"x-request-id": request_id, "x-ms-client-request-id": offered_id}
         else:
-            request_id = str(uuid.uuid4())
+            request_id = _uuid4()
             reply_headers = {"x-request-id": request_id}
         method = scope.get("method", "GET")
         exchange = self.observer.begin(method, request_id, headers)
@@ -677,7 +678,7 @@ class _Server:
         errors = self.api.errors
         headers = request.headers
         request_id = request.request_id
-        body: list[bytes] | None
+        body: _answer.Body | None
         try:
             try:
                 if "transfer-encoding" in headers and "content-length" in headers:
@@ -707,9 +708,11 @@ class _Server:
                 if not self.ready and not self.stopping:
                     await self._until_started()
                 status, result = await self._handle(route, path_params, request)
-                body = await _answer.write_answer(
-                    result, route.result, check=self.options.check_results
-                )
+                body = _answer.small_answer(result, route.result, self.options.check_results)
+                if body is None:  # a big one: checked in a worker thread, then streamed
+                    body = await _answer.write_answer(
+                        result, route.result, check=self.options.check_results
+                    )
             except _answer.InvalidResult as invalid:
                 self.logger.error("request %s: the service's %s", request_id, invalid)
                 raise _crash(request_id) from None
@@ -753,7 +756,16 @@ class _Server:
                 request.scope, request.route, self.api.api_version
             )
         request.exchange.status = status
-        await _respond(send, status, body, reply_headers, request.scope.get("method") == "HEAD")
+        head = request.scope.get("method") == "HEAD"
+        if not isinstance(body, _answer.Stream):
+            await _respond(send, status, body, reply_headers, head)
+            return
+        try:
+            await _stream(send, status, body, reply_headers)
+        except Exception:
+            # The head is gone: the answer can only be cut short (the server then closes).
+            self.logger.exception("request %s: its answer failed while being sent", request_id)
+            request.exchange.outcome = "answer cut short"
 
     async def _operator(
         self, kind: str, request: _Request, send: Send, reply_headers: dict[str, str]
@@ -879,7 +891,7 @@ class _Server:
         client goes away (then _ClientGone)."""
         task = asyncio.current_task()
         assert task is not None
-        guard = _Guard(task, request, self.options.request_timeout)
+        guard = _CLOCK.guard(task, request, self.options.request_timeout)
         try:
             return await getattr(self.service, route.handler)(body, context)
         except asyncio.CancelledError:
@@ -1026,7 +1038,7 @@ class _Server:
         closed)."""
         task = asyncio.current_task()
         assert task is not None
-        guard = _Guard(task, None, self.options.body_timeout)
+        guard = _CLOCK.guard(task, None, self.options.body_timeout)
         try:
             return await _read_json(
                 route, request.receive, request.headers, self.max_body_bytes, request
@@ -1144,11 +1156,34 @@ def _headers_of(
 
 def _query_of(scope: Scope) -> tuple[dict[str, str], frozenset[str]]:
     """The query parameters (the last value of a repeated one), and the names repeated with
-    different values."""
-    raw = scope.get("query_string", b"").decode("latin-1")
+    different values. Clients send the same few query strings over and over: the last
+    QUERY_CACHE_SIZE are remembered (each request gets its own copy of the dict)."""
+    raw_bytes: bytes = scope.get("query_string", b"")
+    known = _QUERIES.get(raw_bytes)
+    if known is None:
+        known = _parse_query(raw_bytes)
+        if len(_QUERIES) >= QUERY_CACHE_SIZE:
+            _QUERIES.clear()
+        if len(raw_bytes) <= 1024:
+            _QUERIES[raw_bytes] = known
+    return dict(known[0]), known[1]
+
+
+QUERY_CACHE_SIZE = 256
+_QUERIES: dict[bytes, tuple[dict[str, str], frozenset[str]]] = {}
+
+
+def _parse_query(raw_bytes: bytes) -> tuple[dict[str, str], frozenset[str]]:
+    raw = raw_bytes.decode("latin-1")
     query: dict[str, str] = {}
     conflicts: set[str] = set()
-    for name, value in parse_qsl(raw, keep_blank_values=True):
+    if "%" in raw or "+" in raw:
+        pairs = parse_qsl(raw, keep_blank_values=True)
+    else:  # nothing to unquote: parse_qsl's split, without its per-pair unquoting
+        pairs = [
+            (name, value) for name, _, value in (p.partition("=") for p in raw.split("&") if p)
+        ]
+    for name, value in pairs:
         if query.get(name, value) != value:
             conflicts.add(name)
         query[name] = value
@@ -1194,6 +1229,13 @@ def _unknown_properties(body: _rt.Model, limit: int) -> tuple[list[str], int, li
     """The properties the spec does not define, at any depth of a validated body: the paths
     of the first `limit` (document order, sorted within an object), how many there are, and
     the models holding them (in their `additional_properties`)."""
+    if _holds_no_models(type(body)):  # the body's own unknown properties are all there are
+        extras = body.additional_properties
+        return (
+            [_rt.join_path("", key) for key in heapq.nsmallest(limit, extras)],
+            len(extras),
+            [body] if extras else [],
+        )
     paths: list[str] = []
     count = 0
     holders: list[_rt.Model] = []
@@ -1230,6 +1272,48 @@ def _unknown_properties(body: _rt.Model, limit: int) -> tuple[list[str], int, li
                 ]
             )
     return paths, count, holders
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID as text, as str(uuid.uuid4()) writes it, without building a
+    UUID nor a system call: a request id needs to be unique, not unpredictable (the random
+    module reseeds in a forked worker)."""
+    text = f"{random.getrandbits(128) & _UUID_CLEARED | _UUID_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_NO_MODELS: dict[type[_rt.Model], bool] = {}
+
+
+def _holds_no_models(model: type[_rt.Model]) -> bool:
+    """Whether no value of `model`'s fields (or its unknown properties) can be a model:
+    worked out once per model from its codecs."""
+    known = _NO_MODELS.get(model)
+    if known is None:
+        codecs = [f.codec for f in model._fields]
+        if model._additional is not None:
+            codecs.append(model._additional)
+        known = _NO_MODELS[model] = all(map(_codec_holds_no_models, codecs))
+    return known
+
+
+def _codec_holds_no_models(codec: _rt.Codec) -> bool:
+    if isinstance(codec, (_rt.ModelCodec, _rt.LazyCodec)):
+        return False
+    if isinstance(codec, _rt.NullableCodec):
+        return _codec_holds_no_models(codec.inner)
+    if isinstance(codec, _rt.ArrayCodec):
+        return _codec_holds_no_models(codec.items)
+    if isinstance(codec, _rt.MapCodec):
+        return _codec_holds_no_models(codec.values)
+    if isinstance(codec, _rt.UnionCodec):
+        return all(map(_codec_holds_no_models, (*codec.variants, *codec.mapping.values())))
+    return True
+
+
+#: The version (4) and variant (RFC 4122) bits of a random UUID.
+_UUID_CLEARED = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def _header_value(value: str) -> str:
@@ -1292,43 +1376,30 @@ def _failure_of(error: ServiceError) -> _Failure:
 
 
 class _Guard:
-    """The time limit of one phase of a request (its body, its service call): one timer
-    handle that cancels the request's task when the limit passes (`expired` says so). For a
-    service call it also starts, once the call has run WATCH_AFTER seconds, a task that
-    cancels it if the client goes away: most calls end before, and cost no task at all."""
+    """The time limit of one phase of a request (its body, its service call): when it
+    passes, the request's task is cancelled (`expired` says so). For a service call, once it
+    has run WATCH_AFTER seconds, a task also watches for the client going away and cancels
+    it then: most calls end before, and cost no task at all. The limits of every phase in
+    flight on a thread's event loop are checked by one timer (_Clock), not a timer each."""
 
-    WATCH_AFTER = 0.05
+    __slots__ = ("deadline", "expired", "request", "started", "task", "watcher")
 
     def __init__(
-        self, task: asyncio.Task[_t.Any], request: _Request | None, seconds: float | None
+        self,
+        task: asyncio.Task[_t.Any],
+        request: _Request | None,
+        started: float,
+        deadline: float | None,
     ) -> None:
         self.task = task
         self.request = request
+        self.started = started
+        self.deadline = deadline
         self.expired = False
         self.watcher: asyncio.Task[None] | None = None
-        self.loop = asyncio.get_running_loop()
-        self.deadline = None if seconds is None else self.loop.time() + seconds
-        first = self.deadline
-        if request is not None:
-            watch_at = self.loop.time() + self.WATCH_AFTER
-            first = watch_at if first is None else min(first, watch_at)
-        self.handle = None if first is None else self.loop.call_at(first, self._fire)
-
-    def _fire(self) -> None:
-        self.handle = None
-        now = self.loop.time()
-        if self.deadline is not None and now >= self.deadline:
-            self.expired = True
-            self.task.cancel()
-            return
-        if self.request is not None and self.watcher is None:
-            self.watcher = self.loop.create_task(_watch_disconnect(self.request, self.task))
-        if self.deadline is not None:
-            self.handle = self.loop.call_at(self.deadline, self._fire)
 
     def close(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        _CLOCK.phases.discard(self)
         watcher = self.watcher
         if watcher is not None:
             watcher.cancel()
@@ -1336,6 +1407,58 @@ class _Guard:
                 # A host whose receive() failed once the body was read: not this request's
                 # error (retrieved, so that asyncio does not report it as lost).
                 watcher.exception()
+
+
+class _Clock(threading.local):
+    """The phases in flight on this thread's event loop, and the one timer that checks them
+    every TICK seconds while there are any: a deadline is kept to within TICK. One timer
+    handle per phase (or asyncio.timeout) costs more than a small request's own work."""
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.phases: set[_Guard] = set()
+        self.handle: asyncio.TimerHandle | None = None
+
+    def guard(
+        self, task: asyncio.Task[_t.Any], request: _Request | None, seconds: float | None
+    ) -> _Guard:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new loop on this thread: the old one's phases are over
+            self.loop, self.phases, self.handle = loop, set(), None
+        now = loop.time()
+        phase = _Guard(task, request, now, None if seconds is None else now + seconds)
+        if seconds is not None or request is not None:
+            self.phases.add(phase)
+            if self.handle is None:
+                self.handle = loop.call_at(now + self.TICK, self._tick)
+        return phase
+
+    def _tick(self) -> None:
+        self.handle = None
+        loop = self.loop
+        if loop is None:
+            return
+        now = loop.time()
+        for phase in list(self.phases):
+            if phase.deadline is not None and now >= phase.deadline:
+                phase.expired = True
+                self.phases.discard(phase)
+                phase.task.cancel()
+            elif (
+                phase.request is not None
+                and phase.watcher is None
+                and now - phase.started >= WATCH_AFTER
+            ):
+                phase.watcher = loop.create_task(_watch_disconnect(phase.request, phase.task))
+        if self.phases:
+            self.handle = loop.call_at(now + self.TICK, self._tick)
+
+
+#: Seconds a service call runs before its client is watched for going away.
+WATCH_AFTER = 0.05
+_CLOCK = _Clock()
 
 
 async def _watch_disconnect(request: _Request, task: asyncio.Task[_t.Any]) -> None:
@@ -1498,14 +1621,29 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             raise _Failure(
                 413, "PayloadTooLarge", f"The request body is larger than {limit} bytes."
             )
-        chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            # The common case, the whole body in one message, is not copied.
+            return b"".join((*chunks, chunk)) if chunks else chunk
+        chunks.append(chunk)
 
 
 def _json_bytes(payload: _t.Any) -> bytes:
     """Compact JSON; non-ASCII escaped, so that any string (even a lone surrogate) is safe."""
     return _answer.json_bytes(payload)
+
+
+async def _stream(
+    send: Send, status: int, body: _answer.Stream, headers: Mapping[str, str]
+) -> None:
+    """Send a big answer as it is written: no Content-Length (the server frames it)."""
+    raw_headers = [(b"content-type", b"application/json")]
+    raw_headers += [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    async for chunk in body.chunks():
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _respond(

@@ -295,9 +295,25 @@ def test_a_big_answer_is_sent_in_pieces_equal_to_the_whole(
 
     exchange = run(app_for(Service(answer)))
     assert exchange.status == 200
-    assert len(exchange.sent) > 2  # several body messages
-    assert int(exchange.headers["content-length"]) == len(exchange.body)
+    assert len(exchange.sent) > 3  # several body messages, streamed as written
+    assert "content-length" not in exchange.headers  # the server frames it (chunked)
+    assert exchange.sent[-1] == {"type": "http.response.body", "body": b""}
     assert json.loads(exchange.body) == big.to_dict()
+
+
+@pytest.mark.parametrize("orjson", [True, False])
+def test_nan_in_a_big_answer_is_a_500_before_anything_is_sent(
+    orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not orjson:
+        monkeypatch.setattr(_answer, "_orjson", None)
+    big = result(rows=300, dims=512)
+    big.data[200].embedding[7] = float("inf")  # type: ignore[index]
+
+    async def answer() -> Any:
+        return big
+
+    documented(run(app_for(Service(answer))), 500, "InternalServerError")
 
 
 def test_nan_in_a_big_answer_is_a_500() -> None:

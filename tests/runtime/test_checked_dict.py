@@ -1,0 +1,219 @@
+"""Model.checked_dict (the server's result check, in the walk that writes the JSON) against
+what it stands in for, `validate(to_dict())`: the same JSON when it fits, the same problems
+(paths and messages) when it does not, on hand-built models (no generated package) and on
+seeded random damage to valid values."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import random
+from typing import Any
+
+import pytest
+
+from generator.runtime import _runtime as rt
+
+
+class Kind(enum.StrEnum):
+    A = "a"
+    B = "b"
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class Usage(rt.Model):
+    tokens: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class Item(rt.Model):
+    index: Any = rt.NOT_GIVEN
+    object: Any = rt.NOT_GIVEN
+    vector: Any = rt.NOT_GIVEN
+    kind: Any = rt.NOT_GIVEN
+    note: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class Closed(rt.Model):
+    name: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class Result(rt.Model):
+    id: Any = rt.NOT_GIVEN
+    data: Any = rt.NOT_GIVEN
+    usage: Any = rt.NOT_GIVEN
+    tags: Any = rt.NOT_GIVEN
+    closed: Any = rt.NOT_GIVEN
+    extra: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+Usage._set_fields(
+    (rt.Field("tokens", "tokens", rt.NumberCodec(integer=True, format="int32"), True),), rt.ANY
+)
+Item._set_fields(
+    (
+        rt.Field("index", "index", rt.NumberCodec(integer=True, format="int32"), True),
+        rt.Field("object", "object", rt.LiteralCodec(("embedding",)), True),
+        rt.Field(
+            "vector",
+            "vector",
+            rt.UnionCodec((rt.ArrayCodec(rt.NumberCodec()), rt.StringCodec())),
+            True,
+        ),
+        rt.Field("kind", "kind", rt.EnumCodec(Kind, open=False), False),
+        rt.Field(
+            "note", "note", rt.NullableCodec(rt.StringCodec(max_length=5)), False
+        ),
+    ),
+    rt.ANY,
+)
+Closed._set_fields((rt.Field("name", "name", rt.StringCodec(), True),), None)
+Result._set_fields(
+    (
+        rt.Field("id", "id", rt.StringCodec(), True),
+        rt.Field("data", "data", rt.ArrayCodec(rt.ModelCodec(lambda: Item), min_items=1), True),
+        rt.Field("usage", "usage", rt.ModelCodec(lambda: Usage), True),
+        rt.Field("tags", "tags", rt.MapCodec(rt.ArrayCodec(rt.StringCodec())), False),
+        rt.Field("closed", "closed", rt.ModelCodec(lambda: Closed), False),
+        rt.Field("extra", "extra", rt.LazyCodec(lambda: rt.ANY), False),
+    ),
+    rt.NumberCodec(),
+)
+
+
+def valid() -> Result:
+    return Result(
+        id="r",
+        data=[
+            Item(index=0, object="embedding", vector=[0.5, -1, 2.25], kind=Kind.A),
+            Item(index=1, object="embedding", vector="AAAA", note=None),
+            Item(index=2, object="embedding", vector=[], note="abc", kind="b"),
+        ],
+        usage=Usage(tokens=3, additional_properties={"x": [1, 2]}),
+        tags={"t": ["a", "b"]},
+        closed=Closed(name="n"),
+        extra={"free": [1, "two", None]},
+        additional_properties={"score": 1.5},
+    )
+
+
+def outcome(make: Any) -> tuple[str, Any]:
+    """("ok", JSON) or ("invalid", [(path, message)...]) for both routes."""
+    value = make()
+    try:
+        checked = ("ok", value.checked_dict(max_errors=10))
+    except rt.ValidationError as exc:
+        checked = ("invalid", [(e.path, e.message) for e in exc.errors])
+    try:
+        plain = value.to_dict()
+        Result.validate(plain, max_errors=10)
+        expected = ("ok", plain)
+    except rt.ValidationError as exc:
+        expected = ("invalid", [(e.path, e.message) for e in exc.errors])
+    return checked, expected
+
+
+def test_a_valid_result_is_its_to_dict() -> None:
+    checked, expected = outcome(valid)
+    assert checked == expected
+    assert checked[0] == "ok"
+
+
+DAMAGE: list[tuple[str, Any]] = [
+    ("id", None), ("id", 7), ("id", rt.NOT_GIVEN), ("data", "oops"), ("data", []),
+    ("data", [Item(index="0", object="embedding", vector=[1.0])]),
+    ("data", [Item(index=2**31, object="embedding", vector=[1.0])]),
+    ("data", [Item(index=True, object="embedding", vector=[1.0])]),
+    ("data", [Item(index=0, object="other", vector=[1.0])]),
+    ("data", [Item(index=0, object="embedding", vector=[1.0, math.inf, "x"])]),
+    ("data", [Item(index=0, object="embedding", vector=[1e308, 1e308])]),
+    ("data", [Item(index=0, object="embedding", vector=[True])]),
+    ("data", [Item(index=0, object="embedding", vector=7)]),
+    ("data", [Item(index=0, object="embedding", vector=(1.0, 2))]),
+    ("data", [Item(index=0, object="embedding", vector=[1.0], kind="c")]),
+    ("data", [Item(index=0, object="embedding", vector=[1.0], note="toolong")]),
+    ("data", [Item(index=0, vector=[1.0])]),
+    ("data", [{"index": 0, "object": "embedding", "vector": [1.0]}]),
+    ("data", [{"index": "no"}]),
+    ("data", [Usage(tokens=1)]),
+    ("usage", Usage(tokens=-(2**31) - 1)),
+    ("usage", Item(index=0, object="embedding", vector=[])),
+    ("usage", {"tokens": 1}),
+    ("tags", {"t": ["a", 1]}),
+    ("tags", ["a"]),
+    ("closed", Closed(name="n", additional_properties={"more": 1})),
+    ("extra", object()),
+]
+
+
+@pytest.mark.parametrize("field,value", DAMAGE, ids=[f"{f}={v!r}"[:60] for f, v in DAMAGE])
+def test_damage_is_found_as_validate_finds_it(field: str, value: Any) -> None:
+    def make() -> Result:
+        result = valid()
+        object.__setattr__(result, field, value)
+        return result
+
+    try:
+        checked, expected = outcome(make)
+    except TypeError:  # an object() cannot be written: both routes fail alike
+        with pytest.raises(TypeError):
+            make().to_dict() and Result.validate(make().to_dict())
+        return
+    assert checked == expected
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_are_refused_where_validate_never_sees_them(number: float) -> None:
+    """Parsed JSON holds no NaN nor infinity, so validate() checks a vector's item types
+    only; a service's result may hold them, and JSON cannot carry them: refused."""
+    result = valid()
+    object.__setattr__(result, "data", [Item(index=0, object="embedding", vector=[1.0, number])])
+    with pytest.raises(rt.ValidationError) as caught:
+        result.checked_dict()
+    assert [e.path for e in caught.value.errors] == ["data[0].vector"]
+    object.__setattr__(result, "usage", Usage(tokens=number))
+    with pytest.raises(rt.ValidationError, match="usage.tokens: must be a finite number"):
+        result.checked_dict()
+
+
+def test_unknown_properties_are_checked_by_the_models_rule() -> None:
+    def bad_extra() -> Result:
+        result = valid()
+        result.additional_properties["score"] = "high"  # must be a number
+        result.additional_properties["id"] = "shadowed"  # a field's name: the field wins
+        return result
+
+    checked, expected = outcome(bad_extra)
+    assert checked == expected
+    assert checked[0] == "invalid"
+
+
+def test_random_damage_agrees() -> None:
+    rng = random.Random(14)
+    values: list[Any] = [None, 0, -1, 2**40, 1.5, math.nan, "", "x", True, [], [1], {}, Kind.B,
+                         rt.NOT_GIVEN]
+    for _ in range(400):
+        def make() -> Result:
+            result = valid()
+            target: rt.Model = rng.choice([result, *result.data, result.usage])
+            field = rng.choice(target._fields)
+            object.__setattr__(target, field.attr, rng.choice(values))
+            return result
+
+        checked, expected = outcome(make)  # one damaged value, checked both ways
+        assert checked == expected
+
+
+def test_the_error_cap_holds() -> None:
+    result = valid()
+    object.__setattr__(result, "data", [Item(index="x", object="y", vector=None)] * 20)
+    with pytest.raises(rt.ValidationError) as caught:
+        result.checked_dict(max_errors=5)
+    assert len(caught.value.errors) == 5 and caught.value.truncated
