@@ -11,7 +11,6 @@ import argparse
 import gc
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,6 +303,8 @@ def _internal_error(exc: BaseException) -> int:
     Exit 1 would read as "--check found differences" or "breaking change" to a CI gate.
     The traceback goes to stderr only with EMBEDDINGS_CODEGEN_DEBUG=1.
     """
+    import traceback  # only here: a run that succeeds does not load it
+
     where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     at = f" at {Path(where[0].filename).name}:{where[0].lineno}" if where else ""
     print(f"internal error: {type(exc).__name__}{at}: {str(exc)[:200]}\n"

@@ -7,7 +7,6 @@ source only through `repr()` or `docstring()`: it can never become code.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -130,14 +129,10 @@ def runtime_modules() -> dict[str, str]:
 def render(api: ir.Api) -> dict[str, str]:
     """Every file of the generated package, formatted, keyed by path relative to the output dir."""
     view = build_view(api)
-    names = {field.name: getattr(view, field.name) for field in dataclasses.fields(view)}
+    names = view._asdict()
     env = environment()
     modules = {f"{api.package}/{name}": env.get_template(template).render(**names)
                for template, name in _FILES}
-    # The runtime as it is, under the header (formatting leaves it as it is: it is kept in the
-    # formatter's style, which tests/unit/test_runtime_copy.py checks).
-    modules |= {f"{api.package}/{name}": f"{view.header}\n{text}"
-                for name, text in runtime_modules().items()}
     # The README's example is Python too: it goes through the same formatter pass.
     example_key = f"{api.package}/README example"
     if view.readme.example is not None:
@@ -145,9 +140,12 @@ def render(api: ir.Api) -> dict[str, str]:
     # Every module is rendered first, then formatted in one go (one formatter process; see
     # generator/formatting.py): the bytes are what black would write.
     files = format_modules(modules)
+    # The runtime as it is, under the header: it is kept in the formatter's style
+    # (tests/runtime/test_copy.py), so it is not formatted again.
+    files |= {f"{api.package}/{name}": f"{view.header}\n{text}"
+              for name, text in runtime_modules().items()}
     if view.readme.example is not None:
-        names["readme"] = dataclasses.replace(
-            view.readme, example=files.pop(example_key).rstrip("\n"))
+        names["readme"] = view.readme._replace(example=files.pop(example_key).rstrip("\n"))
     # Files that are not Python: the package's pyproject.toml and README.md.
     documents = {f"{api.package}/{name}": env.get_template(template).render(**names)
                  for template, name in _DOCUMENTS}

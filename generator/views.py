@@ -1,31 +1,32 @@
-"""The view models render.py builds and the templates print: frozen dataclasses holding
+"""The view models render.py builds and the templates print: typed named tuples holding
 finished Python text (annotations, literals, docstrings) and booleans, so that templates only
 loop, test and print. diff/surface.py reads the same views for the generated-code part of a
 spec diff.
+
+Performance: NamedTuple, not frozen dataclasses: these 23 classes are built at every run's
+start, 5 ms as named tuples where frozen slotted dataclasses took 25 ms (Python 3.11 compiles
+six methods a class). They are built with keywords only, by render.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnumMemberView:
+class EnumMemberView(NamedTuple):
     name: str
     value: str  # a Python literal
     doc: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnumView:
+class EnumView(NamedTuple):
     class_name: str
     base: str
     doc: str
     members: tuple[EnumMemberView, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FieldView:
+class FieldView(NamedTuple):
     attr: str
     wire: str  # a Python literal
     attr_repr: str  # a Python literal
@@ -37,8 +38,7 @@ class FieldView:
     required: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VectorHelperView:
+class VectorHelperView(NamedTuple):
     """An encoding mixin a model takes, and the hook saying where its embedding(s) are."""
 
     mixin: str
@@ -47,8 +47,7 @@ class VectorHelperView:
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelView:
+class ModelView(NamedTuple):
     class_name: str
     doc: str
     fields: tuple[FieldView, ...]
@@ -56,8 +55,7 @@ class ModelView:
     vector_helpers: tuple[VectorHelperView, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AliasView:
+class AliasView(NamedTuple):
     name: str
     annotation: str  # a Python string literal holding the annotation
     annotation_text: str  # the annotation itself
@@ -66,8 +64,7 @@ class AliasView:
     doc: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArgumentView:
+class ArgumentView(NamedTuple):
     """A keyword of a client method."""
 
     kwarg: str
@@ -75,16 +72,14 @@ class ArgumentView:
     default: str  # " = NOT_GIVEN", or "" when required
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BodyFieldView:
+class BodyFieldView(NamedTuple):
     kwarg: str
     wire: str  # a Python literal
     annotation: str
     required: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParameterView:
+class ParameterView(NamedTuple):
     kwarg: str
     wire: str  # a Python literal
     location: str
@@ -92,8 +87,7 @@ class ParameterView:
     required: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExtraParameterModes:
+class ExtraParameterModes(NamedTuple):
     """Which extra-parameters header value means which behaviour (Python literals)."""
 
     error: str
@@ -102,15 +96,13 @@ class ExtraParameterModes:
     known: str  # a tuple literal of every documented value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExtraParametersView:
+class ExtraParametersView(NamedTuple):
     wire: str  # a Python literal
     kwarg: str
     modes: ExtraParameterModes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BodyMethodView:
+class BodyMethodView(NamedTuple):
     """`<operation>_from_body(model)`: the same call with a body model."""
 
     name: str
@@ -121,14 +113,12 @@ class BodyMethodView:
     doc: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorModelView:
+class ErrorModelView(NamedTuple):
     status: str  # a Python literal
     model: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OperationView:
+class OperationView(NamedTuple):
     name: str
     name_literal: str
     operation_id: str  # a Python literal
@@ -168,23 +158,20 @@ class OperationView:
     result_status: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorShapeView:
+class ErrorShapeView(NamedTuple):
     constant: str
     name: str  # a Python literal
     #: The arguments of each of the runtime's ErrorField rows.
     fields: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorShapesView:
+class ErrorShapesView(NamedTuple):
     shapes: tuple[ErrorShapeView, ...]
     api_errors: str  # the API-wide error table literal
     has_fields: bool  # some shape has fields: server.py needs ErrorField
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StatusExceptionView:
+class StatusExceptionView(NamedTuple):
     status: int | None
     name: str
     is_5xx: bool
@@ -193,8 +180,7 @@ class StatusExceptionView:
     error_annotation: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClientView:
+class ClientView(NamedTuple):
     key_header: str  # a Python literal
     key_prefix: str  # a Python literal
     extra_secret_header: str  # a Python literal
@@ -203,14 +189,12 @@ class ClientView:
     module_doc: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthView:
+class AuthView(NamedTuple):
     key_header: str  # a Python literal
     scopes: str  # a tuple literal
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DistributionView:
+class DistributionView(NamedTuple):
     """pyproject.toml values, as TOML strings."""
 
     name: str
@@ -219,15 +203,13 @@ class DistributionView:
     package: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadmeRowView:
+class ReadmeRowView(NamedTuple):
     method_name: str
     http: str
     summary: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadmeView:
+class ReadmeView(NamedTuple):
     header: str
     title: str
     api_version: str
@@ -238,8 +220,7 @@ class ReadmeView:
     example: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PackageView:
+class PackageView(NamedTuple):
     """Everything the templates of one package print."""
 
     header: str
