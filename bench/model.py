@@ -8,7 +8,9 @@ keep-alive connection, one request at a time, one short sentence per request) se
 for `--seconds` (at most `--requests` requests) after a warm-up, in `--rounds` rounds where
 the servers (all started at once) take turns in a rotating order; each figure is the median
 over the rounds. Prints one JSON object: {server: {clients: {rps, p50_ms, p99_ms, requests,
-non_2xx}}} plus "skipped" reasons.
+non_2xx, server_cpu_ms, client_cpu}}}, "skipped" reasons, and "model_alone": the model called
+directly (no server) one input a call and in batches of 8, 32 and 64, in the same run: the
+ceiling of what batching can gain on this machine.
 Standard library only on this side; the servers use `--python` (which needs the model extra)
 and infinity-emb's own environment.
 """
@@ -118,6 +120,33 @@ async def one_request(target: Target) -> int:
         writer.close()
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by process `pid` and its live descendants (the server's worker
+    and model processes), from /proc; 0 where there is no /proc."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, total = {pid}, 0.0
+    grown = True
+    while grown:
+        grown = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grown = True
+    for member in tree:
+        total += used.get(member, 0.0)
+    return total
+
+
 async def load(target: Target, clients: int, seconds: float, requests: int) -> dict[str, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -136,14 +165,54 @@ async def load(target: Target, clients: int, seconds: float, requests: int) -> d
         finally:
             writer.close()
 
-    started = time.perf_counter()
+    pid = target.process.pid if target.process is not None else None
+    server_cpu = tree_cpu(pid) if pid else 0.0
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    server_cpu = (tree_cpu(pid) if pid else 0.0) - server_cpu
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {"requests": len(latencies), "rps": len(latencies) / elapsed,
             "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-            "non_2xx": sum(n for s, n in statuses.items() if s >= 300)}
+            "non_2xx": sum(n for s, n in statuses.items() if s >= 300),
+            # The load generator shares the machine: the share of one core it took.
+            "client_cpu": cpu / elapsed,
+            # CPU the server spent a request (its processes together): unlike req/s, barely
+            # moved by other work on the machine, and what bounds req/s once the CPU is full.
+            "server_cpu_ms": server_cpu / max(1, len(latencies)) * 1000}
+
+
+def model_alone(threads: int, seconds: float, rounds: int) -> dict[str, Any]:
+    """The model called directly (MiniLM.embed, as the service calls it, in this process), one
+    input a call and in batches: inputs per second at each batch size, median of `rounds`
+    rotating rounds. The most a server can gain from batching on this machine: run it with
+    --python (needs the model extra)."""
+    import torch  # the model extra; only in this mode
+
+    sys.path[:0] = [str(ROOT / "generated"), str(ROOT)]
+    from examples.model_service import MiniLM
+
+    torch.set_num_threads(threads)
+    encoder = MiniLM()
+    ids = encoder.tokenize([sentence(i) for i in range(256)])
+    rates: dict[int, list[float]] = {}
+    sizes = (1, 8, 32, 64)
+    for size in sizes:
+        encoder.embed(ids[:size])  # first calls of each shape
+    for round_ in range(rounds):
+        for size in sizes[round_ % len(sizes):] + sizes[:round_ % len(sizes)]:
+            done, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                encoder.embed(ids[done % 256: done % 256 + size] or ids[:size])
+                done += size
+            rates.setdefault(size, []).append(done / (time.perf_counter() - started))
+    per_size = {str(size): {"inputs_per_s": statistics.median(r),
+                            "ms_per_input": 1000 / statistics.median(r)}
+                for size, r in rates.items()}
+    return {"threads": threads, "batch": per_size,
+            "tokens_per_input": statistics.mean(len(t) for t in ids)}
 
 
 def model_path(python: str) -> str:
@@ -158,7 +227,7 @@ def targets(python: str, infinity: str | None, batch: int,
     offline = {"OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1",
                "INFINITY_ANONYMOUS_USAGE_STATS": "0"}
     ours = {**offline, "PYTHONPATH": f"{ROOT / 'generated'}:{ROOT}", "API_KEY": KEY,
-            "MAX_BATCH_SIZE": str(batch), "ACCESS_LOG": "0"}
+            "MAX_BATCH_SIZE": str(batch), "ACCESS_LOG": "0", "MODEL_THREADS": threads}
     command = [python, str(ROOT / "examples" / "model_service.py")]
     ours_path = "/embeddings?api-version=2024-05-01-preview"
     found = [
@@ -191,7 +260,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", default="1",
                         help="PyTorch threads of each server (OMP_NUM_THREADS): the same for all")
+    parser.add_argument("--alone-seconds", type=float, default=1.5,
+                        help="per batch size and round of the model called directly")
+    parser.add_argument("--model-alone", action="store_true",
+                        help="(run by this script under --python) print the model's own rates")
     args = parser.parse_args(argv)
+    if args.model_alone:
+        print(json.dumps(model_alone(int(args.threads), args.alone_seconds, args.rounds)))
+        return 0
     found, skipped = targets(args.python, args.infinity, args.batch_size, args.threads)
     results: dict[str, Any] = {"skipped": skipped}
     running: list[Target] = []
@@ -204,6 +280,18 @@ def main(argv: list[str]) -> int:
                 skipped[target.name] = str(exc)[:300]
         for target in running:
             asyncio.run(load(target, 8, args.warm_up, 200))  # first calls, allocator, caches
+        # The model alone, in the same run (the servers idle meanwhile): the ceiling of what
+        # batching can gain here.
+        alone = subprocess.run(
+            [args.python, str(Path(__file__).resolve()), "--python", args.python,
+             "--model-alone", "--threads", args.threads, "--rounds", str(args.rounds),
+             "--alone-seconds", str(args.alone_seconds)],
+            capture_output=True, text=True, check=False, timeout=600,
+            env={**os.environ, "OMP_NUM_THREADS": args.threads, "HF_HUB_OFFLINE": "1"})
+        if alone.returncode == 0:
+            results["model_alone"] = json.loads(alone.stdout.strip().splitlines()[-1])
+        else:
+            skipped["model alone"] = alone.stderr[-300:]
         # The machine is shared and its load drifts: each point is the median of rounds in
         # which the servers take turns, in an order that rotates.
         rows: dict[tuple[str, int], list[dict[str, float]]] = {}

@@ -126,19 +126,50 @@ class MiniLM:
         return self._cls + body + self._sep
 
     def embed(self, batch: list[list[int]]) -> list[list[float]]:
-        torch = self._torch
-        width = max(len(ids) for ids in batch)
-        input_ids = torch.full((len(batch), width), self._pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            mask[row, : len(ids)] = 1
-        features = {"input_ids": input_ids, "attention_mask": mask,
-                    "token_type_ids": torch.zeros_like(input_ids)}
-        with torch.inference_mode():
-            vectors = self.model(features)["sentence_embedding"]
-        rows: list[list[float]] = vectors.float().numpy().tolist()
+        rows: list[list[float]] = self.embed_array(batch).tolist()
         return rows
+
+    def embed_array(self, batch: list[list[int]]) -> Any:
+        """embed(), as a float32 array of shape (len(batch), dimensions)."""
+        import numpy as np
+
+        torch = self._torch
+        vectors = np.empty((len(batch), self.dimensions), dtype=np.float32)
+        # Shortest first, in runs of similar length: padding costs as much as real tokens.
+        order = sorted(range(len(batch)), key=lambda i: len(batch[i]))
+        for run in similar_lengths([len(batch[i]) for i in order]):
+            rows = [order[i] for i in run]
+            width = len(batch[rows[-1]])
+            input_ids = np.full((len(rows), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for row, index in enumerate(rows):
+                input_ids[row, : len(batch[index])] = batch[index]
+                mask[row, : len(batch[index])] = 1
+            ids_tensor = torch.from_numpy(input_ids)
+            features = {"input_ids": ids_tensor, "attention_mask": torch.from_numpy(mask),
+                        "token_type_ids": torch.zeros_like(ids_tensor)}
+            with torch.inference_mode():
+                computed = self.model(features)["sentence_embedding"]
+            vectors[rows] = computed.float().numpy()
+        return vectors
+
+
+def similar_lengths(lengths: Sequence[int], min_tokens: int = 256,
+                    max_growth: float = 1.5) -> list[range]:
+    """Runs of `lengths` (sorted, shortest first) to compute as separate batches, so that short
+    inputs are not padded to a long one's length: a new run starts at an input more than
+    `max_growth` times as long as the run's first, once the run holds `min_tokens` (a smaller
+    batch gains little from batching: the model's matrix products want many rows)."""
+    runs: list[range] = []
+    start = tokens = 0
+    for index, length in enumerate(lengths):
+        if index > start and tokens >= min_tokens and length > max_growth * lengths[start]:
+            runs.append(range(start, index))
+            start, tokens = index, 0
+        tokens += length
+    if lengths:
+        runs.append(range(start, len(lengths)))
+    return runs
 
 
 class ModelService:

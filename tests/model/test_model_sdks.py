@@ -172,6 +172,14 @@ def test_batching_gives_the_same_vectors_as_no_batching(
     assert np.abs(np.asarray(with_batching) - np.asarray(without)).max() < TOLERANCE
 
 
+def test_a_batch_of_mixed_lengths_equals_the_model_called_directly(encoder: MiniLM) -> None:
+    """embed() computes a batch shortest first, in runs of similar length (less padding): each
+    vector still comes back in its place, as sentence-transformers computes it."""
+    texts = [" ".join(["word"] * n) + f" {n}" for n in (120, 3, 60, 1, 200, 7, 90, 2) * 5]
+    got = encoder.embed_array(encoder.tokenize(texts))
+    assert np.abs(got - direct(encoder, texts)).max() < TOLERANCE
+
+
 def test_dimensions_other_than_384_are_422(batched: tuple[str, ModelService]) -> None:
     url, _service = batched
     with azure(url) as client, pytest.raises(HttpResponseError) as refused:
@@ -211,7 +219,8 @@ def test_the_benchmark_serves_the_model_both_ways_without_errors() -> None:
 
     done = subprocess.run(
         [sys.executable, "bench/model.py", "--python", sys.executable, "--seconds", "1",
-         "--clients", "1,4", "--requests", "40", "--warm-up", "0.5", "--rounds", "1"],
+         "--clients", "1,4", "--requests", "40", "--warm-up", "0.5", "--rounds", "1",
+         "--alone-seconds", "0.3"],
         cwd=ROOT, capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(done.stdout)
@@ -220,3 +229,8 @@ def test_the_benchmark_serves_the_model_both_ways_without_errors() -> None:
         assert set(results[name]) == {"1", "4"}
         for point in results[name].values():
             assert point["requests"] > 0 and point["non_2xx"] == 0
+            assert point["server_cpu_ms"] > 0 and 0 < point["client_cpu"] < 1
+    # the ceiling beside it: the model called directly, one input a call and in batches
+    alone = results["model_alone"]["batch"]
+    assert set(alone) == {"1", "8", "32", "64"}
+    assert all(rate["inputs_per_s"] > 0 for rate in alone.values())

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from model_inference_2024_05_01_preview.encoding import ENCODING_FORMATS, encode_embedding
 
-from examples.model_service import ModelService, build_app
+from examples.model_service import ModelService, build_app, similar_lengths
 from tests.conftest import serve
 
 KEY = "model-key"
@@ -354,3 +354,19 @@ def test_get_model_info_names_the_model(server: Served) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"model_name": "all-MiniLM-L6-v2", "model_type": "embeddings",
                              "model_provider_name": "sentence-transformers"}
+
+
+@pytest.mark.parametrize(("lengths", "runs"), [
+    ([], []),
+    ([5], [[5]]),
+    # under min_tokens (256 here) a run grows whatever the lengths: too small to split
+    ([5, 6, 100, 200], [[5, 6, 100, 200]]),
+    # a run stops where an input is over 1.5x its first, once it holds 256 tokens
+    ([16] * 20 + [20, 30, 40], [[16] * 20 + [20], [30, 40]]),
+    ([10] * 30 + [100] * 3 + [160, 250], [[10] * 30, [100] * 3, [160, 250]]),
+])
+def test_a_batch_is_cut_into_runs_of_similar_length(lengths: list[int],
+                                                    runs: list[list[int]]) -> None:
+    got = similar_lengths(lengths)
+    assert [[lengths[i] for i in run] for run in got] == runs
+    assert [i for run in got for i in run] == list(range(len(lengths)))  # each once, in order
