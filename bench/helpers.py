@@ -99,15 +99,15 @@ def main(argv: list[str] | None = None) -> int:
 
     small = Result.from_dict(answer([decoded.data[0].embedding] * 16))
 
-    def written(chunks: list[bytes]) -> Any:
+    def written(body: bytes) -> Any:
         """An answer's body as JSON data: orjson and the standard library write the same
         values, with another spelling of some exponents (3.4e-6 against 3.4e-06)."""
-        return json.loads(b"".join(chunks))
+        return json.loads(body)
 
     # (module, name, plain way, [(what it is timed on, action[, what of its result must be
-    # the same both ways])]); the server's answers are
-    # written as _answer.write_answer does, checks off (timed above): a big answer (more than
-    # BIG_ANSWER_VALUES) in pieces, a small one in one go.
+    # the same both ways])]); the server's answers are written as _answer.write_answer does,
+    # checks off (timed above): a big answer (more than BIG_ANSWER_VALUES) in pieces, a
+    # small one in one go.
     helpers: list[tuple[Any, str, Any, list[tuple[Any, ...]]]] = [
         (_runtime, "_all_plain", plain_all_plain, [
             ("client: float answer to lists (json + model + vectors)", read("float")),
@@ -127,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         ]),
         (_answer, "_orjson", None, [
             ("server: writing the float answer (big: in pieces)",
-             lambda: _answer._write(decoded, None, False, True), written),
+             lambda: b"".join(_answer._pieces(_answer._payload(decoded, None, False, True))),
+             written),
             ("server: writing 16 x 1,024 floats (small: in one piece)",
-             lambda: _answer._write(small, None, False, False), written),
+             lambda: b"".join(_answer.small_answer(small, None, False) or []), written),
         ]),
     ]
     print(f"generated package: {pkg.__name__}; best of {args.repeat} interleaved runs")

@@ -11,8 +11,8 @@ big answer is written a vector at a time, each a short call.
 
 orjson, when installed, writes the vectors (lists of plain numbers) and small answers; it
 is this module's one speed shortcut (`_orjson`), kept because `make bench BENCH_ARGS="--only
-helpers"` (load 4 on 2 cores) writes the 256 x 1,024 float answer in 63 ms with it against
-207 ms with the standard library alone, and 16 x 1,024 floats in 0.9 ms against 8.5 ms.
+helpers"` (load 3.2 on 2 cores) writes the 256 x 1,024 float answer in 50 ms with it against
+146 ms with the standard library alone, and 16 x 1,024 floats in 0.9 ms against 5.4 ms.
 Everything else, and every vector when it is not installed, goes through the standard
 library. NaN and infinities are refused either way (orjson would write them as null): a
 vector whose sum is not finite is left to the standard library, which raises. Standard
