@@ -86,12 +86,28 @@ def parenthesize_split_parameter_annotations(text: str) -> str:
     split lines are joined back into ``error: (A | B | None),`` for ruff to lay out again.
     """
     ended = text.endswith("\n")
-    joined = _SPLIT_ANNOTATION.sub(_parenthesized, text if ended else text + "\n")
+    if not ended:
+        text += "\n"
+    # Performance: the text is searched for continuation lines (`| ` after the indentation),
+    # and only the line before each is looked at; most lines are never visited in Python.
+    pieces: list[str] = []
+    done = position = 0
+    while (continuation := _CONTINUATION.search(text, position)) is not None:
+        line_start = text.rfind("\n", 0, continuation.start()) + 1
+        block = _SPLIT_ANNOTATION.match(text, line_start)
+        if block is None or block.end() <= continuation.start():
+            position = continuation.end()
+            continue
+        pieces += [text[done:line_start], _parenthesized(block)]
+        done = position = block.end()
+    pieces.append(text[done:])
+    joined = "".join(pieces)
     return joined if ended else joined[:-1]
 
 
-# A line, then the lines that continue it at the same indentation with `| `.
-_SPLIT_ANNOTATION = re.compile(r"^( +)([^ \n][^\n]*)\n((?:\1\| [^\n]*\n)+)", re.MULTILINE)
+# A line continued by `| ` at its own indentation; and a line, then every such continuation.
+_CONTINUATION = re.compile(r"\n +\| ")
+_SPLIT_ANNOTATION = re.compile(r"( +)([^ \n][^\n]*)\n((?:\1\| [^\n]*\n)+)")
 
 
 def _parenthesized(found: re.Match[str]) -> str:

@@ -6,6 +6,7 @@ diagnostic can say where a problem sits.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -523,7 +524,12 @@ def _yaml_error_place(exc: yaml.YAMLError, text: str) -> tuple[int | None, int |
 
 # What YAML refuses in a JSON text (and JSON accepts): characters outside YAML's printable
 # set, and surrogates written as escapes (a pair is one character in JSON).
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# (A function: compiling this class takes ~4 ms, and only JSON that YAML refuses needs it.)
+@functools.cache
+def _unprintable() -> re.Pattern[str]:
+    return re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _LONG_INTEGER = re.compile(r"[0-9]{4300,}")
 
@@ -622,7 +628,7 @@ def _lone_surrogate_escape(text: str) -> int | None:
 def _masked_json_node(text: str) -> yaml.Node | None:
     """The YAML node tree of a JSON text whose characters YAML refuses are masked, with the
     same lengths (so lines and columns stay true); None when YAML still cannot read it."""
-    masked = _UNPRINTABLE.sub("?", text)
+    masked = _unprintable().sub("?", text)
     masked = _SURROGATE_ESCAPE.sub(lambda m: "\\u003f", masked)
     masked = masked.replace("\t", " ")
     loader = _new_loader(masked)

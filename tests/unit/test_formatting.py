@@ -39,3 +39,18 @@ def test_the_fix_up_joins_a_split_annotation_keeping_its_default() -> None:
 def test_invalid_python_names_the_module() -> None:
     with pytest.raises(RuntimeError, match="generated code is not valid Python"):
         format_modules({"pkg/models.py": "def (:\n"})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # not a parameter above the continuation lines: left as it is
+    ("    x = (\n        a\n        | b\n    )\n", "    x = (\n        a\n        | b\n    )\n"),
+    ("        y: int\n        | B,\n", "        y: (int | B),\n"),
+    # the continuation at another indentation than the line above: left as it is
+    ("    x: A\n        | B,\n", "    x: A\n        | B,\n"),
+    # no final newline; two split parameters in a row
+    ("    a: A\n    | B,\n    b: C\n    | D = 1,", "    a: (A | B),\n    b: (C | D) = 1,"),
+    # the last continuation does not end the parameter: left as it is
+    ("    a: A\n    | B\n", "    a: A\n    | B\n"),
+])
+def test_the_fix_up_touches_only_split_parameters(text: str, expected: str) -> None:
+    assert parenthesize_split_parameter_annotations(text) == expected
