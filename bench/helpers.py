@@ -58,6 +58,10 @@ def plain_all_ints_within(numbers: Sequence[Any], low: int, high: int) -> bool:
     return False  # the checking loop over every value
 
 
+def plain_fields_as_they_are(value: Any) -> None:
+    return None  # every field through its codec's dump
+
+
 def plain_unpack_bits(packed: Iterable[int]) -> bytes:
     return bytes((byte >> shift) & 1 for byte in packed for shift in range(7, -1, -1))
 
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     Result = models.EmbeddingsResult
     decoded = Result.from_dict(json.loads(texts["float"]))
     floats = json.loads(texts["float"])
+    # What the server benchmark's service answers (bench/apps.py, 4 inputs, 16 dimensions).
+    small = Result.from_dict(json.loads(apps.floor_body()))
 
     def read(body: str, helper: str = "vectors") -> Callable[[], Any]:
         """What a client does with the answer: json.loads, the model, the vectors."""
@@ -114,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
             ("server: strict check of the float answer (check_results)",
              lambda: Result.validate(floats)),
             ("server: encoding the float answer (to_dict)", lambda: _runtime.encode(decoded)),
+            ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
+        ]),
+        (_runtime, "_fields_as_they_are", plain_fields_as_they_are, [
+            ("server: result check of the server benchmark's 4 x 16 answer (checked_dict)",
+             small.checked_dict),
+            ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
         ]),
         (encoding, "_base64_bytes", plain_base64_bytes, [
             ("client: base64 answer to lists (json + model + vectors)", read("base64")),

@@ -1,21 +1,23 @@
-"""Answer bodies: the service's result checked against the spec, then written as JSON; a big
-one in a worker thread, a piece at a time, so that one 2,048 x 3,072 answer does not hold up
-every other request on the event loop.
+"""Answer bodies: the service's result checked against the spec while it is written as JSON;
+a big one checked in a worker thread, then streamed, written a piece at a time in a worker
+thread, so that one 2,048 x 3,072 answer does not hold up every other request on the event
+loop, nor sit whole in memory.
 
 Why a thread and pieces: checking and encoding millions of floats takes seconds of CPU. On
 the event loop, every other request waits that long. In a thread, the event loop's thread
 gets the interpreter back at the first switch point (every few milliseconds), but only
-between calls into C: the standard library's encoder writes a whole value in one call. So a
-big answer is written a vector at a time, each a short call.
+between calls into C: an encoder writes a whole value in one call (orjson never releases
+the interpreter). So a big answer is written a vector at a time, each a short call, and the
+thread hands the interpreter over between them.
 
 orjson, when installed, writes the vectors (lists of plain numbers) and small answers; it
 is this module's one speed shortcut (`_orjson`), kept because `make bench BENCH_ARGS="--only
 helpers"` (load 3.2 on 2 cores) writes the 256 x 1,024 float answer in 50 ms with it against
 146 ms with the standard library alone, and 16 x 1,024 floats in 0.9 ms against 5.4 ms.
 Everything else, and every vector when it is not installed, goes through the standard
-library. NaN and infinities are refused either way (orjson would write them as null): a
-vector whose sum is not finite is left to the standard library, which raises. Standard
-library only, orjson optional.
+library. NaN and infinities are refused by the check (orjson would write them as null),
+before the head is sent; unchecked, a vector whose sum is not finite is left to the
+standard library, which raises. Standard library only, orjson optional.
 """
 
 from __future__ import annotations

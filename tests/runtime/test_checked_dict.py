@@ -38,6 +38,19 @@ class Item(rt.Model):
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
+class Vector(rt.Model):
+    """Fields that the speed helper (_fields_as_they_are) passes as they are."""
+
+    index: Any = rt.NOT_GIVEN
+    object: Any = rt.NOT_GIVEN
+    values: Any = rt.NOT_GIVEN
+    label: Any = rt.NOT_GIVEN
+    score: Any = rt.NOT_GIVEN
+    flag: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
 class Closed(rt.Model):
     name: Any = rt.NOT_GIVEN
     additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -51,6 +64,7 @@ class Result(rt.Model):
     tags: Any = rt.NOT_GIVEN
     closed: Any = rt.NOT_GIVEN
     extra: Any = rt.NOT_GIVEN
+    vectors: Any = rt.NOT_GIVEN
     additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -74,6 +88,20 @@ Item._set_fields(
     ),
     rt.ANY,
 )
+Vector._set_fields(
+    (
+        rt.Field("index", "index", rt.NumberCodec(integer=True, format="int32"), True),
+        rt.Field("object", "object", rt.LiteralCodec(("embedding",)), True),
+        rt.Field(
+            "values", "values", rt.UnionCodec((rt.StringCodec(), rt.ArrayCodec(rt.NumberCodec()))),
+            True,
+        ),
+        rt.Field("label", "label", rt.NullableCodec(rt.StringCodec()), False),
+        rt.Field("score", "score", rt.NumberCodec(), False),
+        rt.Field("flag", "flag", rt.BooleanCodec(), False),
+    ),
+    rt.ANY,
+)
 Closed._set_fields((rt.Field("name", "name", rt.StringCodec(), True),), None)
 Result._set_fields(
     (
@@ -83,6 +111,7 @@ Result._set_fields(
         rt.Field("tags", "tags", rt.MapCodec(rt.ArrayCodec(rt.StringCodec())), False),
         rt.Field("closed", "closed", rt.ModelCodec(lambda: Closed), False),
         rt.Field("extra", "extra", rt.LazyCodec(lambda: rt.ANY), False),
+        rt.Field("vectors", "vectors", rt.ArrayCodec(rt.ModelCodec(lambda: Vector)), False),
     ),
     rt.NumberCodec(),
 )
@@ -100,6 +129,11 @@ def valid() -> Result:
         tags={"t": ["a", "b"]},
         closed=Closed(name="n"),
         extra={"free": [1, "two", None]},
+        vectors=[
+            Vector(index=0, object="embedding", values=[0.5, 2, -1e300], label=None, flag=True),
+            Vector(index=2**31 - 1, object="embedding", values="AAAA", label="x", score=3),
+            Vector(index=-(2**31), object="embedding", values=[], score=0.25),
+        ],
         additional_properties={"score": 1.5},
     )
 
@@ -195,20 +229,53 @@ def test_unknown_properties_are_checked_by_the_models_rule() -> None:
     assert checked[0] == "invalid"
 
 
-def test_random_damage_agrees() -> None:
+@pytest.mark.parametrize("helper", [True, False], ids=["speed helper", "plain walk"])
+def test_random_damage_agrees(helper: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not helper:  # the plain way, as bench/helpers.py puts it in the helper's place
+        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
     rng = random.Random(14)
-    values: list[Any] = [None, 0, -1, 2**40, 1.5, math.nan, "", "x", True, [], [1], {}, Kind.B,
-                         rt.NOT_GIVEN]
+    values: list[Any] = [None, 0, -1, 2**40, 2**31, 1.5, math.nan, math.inf, "", "x", "embedding",
+                         True, [], [1], [1.5, True], (1.0,), {}, Kind.B, rt.NOT_GIVEN]
     for _ in range(400):
         def make() -> Result:
             result = valid()
-            target: rt.Model = rng.choice([result, *result.data, result.usage])
+            target: rt.Model = rng.choice([result, *result.data, result.usage, *result.vectors])
             field = rng.choice(target._fields)
             object.__setattr__(target, field.attr, rng.choice(values))
             return result
 
         checked, expected = outcome(make)  # one damaged value, checked both ways
         assert checked == expected
+
+
+def test_the_speed_helper_and_the_plain_walk_agree_on_non_finite_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def answers() -> list[Any]:
+        found = []
+        for number in (math.nan, math.inf, -math.inf, 1e308):
+            for attr in ("values", "score"):
+                result = valid()
+                vector = result.vectors[0]
+                object.__setattr__(vector, attr, [1e308, number] if attr == "values" else number)
+                try:
+                    found.append(result.checked_dict())
+                except rt.ValidationError as exc:
+                    found.append([(e.path, e.message) for e in exc.errors])
+        return found
+
+    with_helper = answers()
+    monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
+    assert answers() == with_helper
+
+
+def test_the_speed_helper_takes_the_plain_models_only() -> None:
+    result = valid()
+    assert rt._fields_as_they_are(result.vectors[0]) == result.vectors[0].to_dict()
+    assert rt._fields_as_they_are(result.data[0]) is None  # an enum field: the plain walk
+    assert rt._fields_as_they_are(result.usage) is None  # unknown properties: the plain walk
+    damaged = Vector(index=0, object="embedding", values=[1.0, math.inf])
+    assert rt._fields_as_they_are(damaged) is None
 
 
 def test_the_error_cap_holds() -> None:
