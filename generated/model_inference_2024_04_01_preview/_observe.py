@@ -97,6 +97,25 @@ class _Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        #: Requests being answered by this app; read at scrape time, rather than a locked
+        #: gauge update on each request's start and end (with several worker processes,
+        #: PROMETHEUS_MULTIPROC_DIR, each worker's count must reach its file: updated then).
+        self.answering = 0
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        if not self.multiprocess:
+            self.in_flight.set_function(lambda: self.answering)
+
+    def started(self) -> None:
+        if self.multiprocess:
+            self.in_flight.inc()
+        else:
+            self.answering += 1
+
+    def ended(self) -> None:
+        if self.multiprocess:
+            self.in_flight.dec()
+        else:
+            self.answering -= 1
 
     def record(self, exchange: Exchange, seconds: float) -> None:
         key = (exchange.method, exchange.route, exchange.status, exchange.api_version)
@@ -191,7 +210,7 @@ class Observer:
     def begin(self, method: str, request_id: str, headers: Mapping[str, str]) -> Exchange:
         exchange = Exchange(method=method, request_id=request_id, started=time.perf_counter())
         if self.metrics is not None:
-            self.metrics.in_flight.inc()
+            self.metrics.started()
         if self._otel is not None and self._tracer is not None:
             context, propagate, trace = self._otel
             parent = None
@@ -224,7 +243,7 @@ class Observer:
     def end(self, exchange: Exchange) -> None:
         seconds = time.perf_counter() - exchange.started
         if self.metrics is not None:
-            self.metrics.in_flight.dec()
+            self.metrics.ended()
             self.metrics.record(exchange, seconds)
         if exchange.span is not None:
             self._end_span(exchange)
@@ -241,7 +260,20 @@ class Observer:
                 fields["operation_id"] = exchange.operation_id
             if exchange.outcome:
                 fields["outcome"] = exchange.outcome
-            self.access_log.info(json.dumps(fields, ensure_ascii=True), extra={"access": fields})
+            # The record made and handled as Logger.info() would, without its search of the
+            # stack for the caller (this line, every time).
+            log = self.access_log
+            record = log.makeRecord(
+                log.name,
+                logging.INFO,
+                __file__,
+                0,
+                json.dumps(fields, ensure_ascii=True),
+                (),
+                None,
+                extra={"access": fields},
+            )
+            log.handle(record)
 
     def _end_span(self, exchange: Exchange) -> None:
         assert self._otel is not None

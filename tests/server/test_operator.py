@@ -507,6 +507,30 @@ def test_metrics_go_to_a_registry_given() -> None:
         "api_version": VERSION}) == 1
 
 
+def test_the_in_flight_gauge_counts_requests_being_answered() -> None:
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry()
+
+    async def scenario() -> list[float | None]:
+        began, release = asyncio.Event(), asyncio.Event()
+
+        async def answer() -> Any:
+            began.set()
+            await release.wait()
+            return result()
+
+        app = app_for(Service(answer), metrics=registry)
+        task = asyncio.create_task(Exchange(app).run())
+        await asyncio.wait_for(began.wait(), 5)
+        during = registry.get_sample_value("http_server_requests_in_flight")
+        release.set()
+        await asyncio.wait_for(task, 5)
+        return [during, registry.get_sample_value("http_server_requests_in_flight")]
+
+    assert asyncio.run(scenario()) == [1.0, 0.0]
+
+
 def test_a_span_per_request_with_route_and_request_id() -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
