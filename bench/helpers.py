@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     decoded = Result.from_dict(json.loads(texts["float"]))
     floats = json.loads(texts["float"])
     # What the server benchmark's service answers (bench/apps.py, 4 inputs, 16 dimensions).
-    small = Result.from_dict(json.loads(apps.floor_body()))
+    served = Result.from_dict(json.loads(apps.floor_body()))
 
     def read(body: str, helper: str = "vectors") -> Callable[[], Any]:
         """What a client does with the answer: json.loads, the model, the vectors."""
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         ]),
         (_runtime, "_fields_as_they_are", plain_fields_as_they_are, [
             ("server: result check of the server benchmark's 4 x 16 answer (checked_dict)",
-             small.checked_dict),
+             served.checked_dict),
             ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
         ]),
         (encoding, "_base64_bytes", plain_base64_bytes, [
