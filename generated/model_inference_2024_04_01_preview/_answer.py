@@ -13,8 +13,9 @@ thread hands the interpreter over between them.
 
 orjson, when installed, writes the vectors (lists of plain numbers) and small answers; it
 is this module's one speed shortcut (`_orjson`), kept because `make bench BENCH_ARGS="--only
-helpers"` (load 3.2 on 2 cores) writes the 256 x 1,024 float answer in 50 ms with it against
-146 ms with the standard library alone, and 16 x 1,024 floats in 0.9 ms against 5.4 ms.
+helpers"` (medians, load 2.7 on 2 cores) writes the 256 x 1,024 float answer in 90 ms with
+it against 244 ms with the standard library alone, and 16 x 1,024 floats in 0.9 ms against
+6.1 ms.
 Everything else, and every vector when it is not installed, goes through the standard
 library. NaN and infinities are refused by the check (orjson would write them as null),
 before the head is sent; unchecked, a vector whose sum is not finite is left to the

@@ -40,9 +40,9 @@ def _base64_bytes(value: object) -> bytes:
 
     binascii.a2b_base64(strict_mode=True) is what base64.b64decode(value, validate=True)
     does without its Python wrapper, which also runs a regular expression over the text
-    first. `make bench BENCH_ARGS="--only helpers"` (load 3.9 on 2 cores): a 256 x 1,024
-    base64 answer to float32 arrays takes 6.4 ms with it, 9.6 ms with b64decode (to lists
-    18.7 ms against 24.5 ms).
+    first. `make bench BENCH_ARGS="--only helpers"` (medians, load 2.7 on 2 cores): a
+    256 x 1,024 base64 answer to float32 arrays takes 9.8 ms with it, 10.5 ms with b64decode
+    (to lists 18.3 ms against 18.5 ms; best of 15 at load 3.9: 6.4 against 9.6 ms).
     """
     if not isinstance(value, str):
         raise TypeError(f"a base64 embedding must be a string, got {type(value).__name__}")
@@ -61,8 +61,9 @@ _PLAIN_INT: _t.Final = frozenset((int,))
 def _all_ints_within(numbers: Sequence[_t.Any], low: int, high: int) -> bool:
     """Whether every number is a plain int in low..high, found by C loops (the set of types,
     min, max) with no Python code per value; when not, the caller walks the values to name
-    the offending one. `make bench BENCH_ARGS="--only helpers"` (load 3.9 on 2 cores): a
-    256 x 1,024 int8 answer to lists takes 35 ms with it, 82 ms with the loop alone.
+    the offending one. `make bench BENCH_ARGS="--only helpers"` (medians, load 2.7 on 2
+    cores): a 256 x 1,024 int8 answer to lists takes 71 ms with it, 83 ms with the loop
+    alone.
     """
     if not numbers:
         return True
@@ -79,9 +80,9 @@ _BITS: _t.Final = tuple(
 
 def _unpack_bits(packed: Iterable[int]) -> bytes:
     """Packed bytes -> their bits, one byte (0 or 1) each: one table lookup a byte and one
-    join, instead of shifting out each bit. `make bench BENCH_ARGS="--only helpers"` (load
-    3.9 on 2 cores): a 256 x 1,024-bit ubinary answer to bits takes 7.0 ms with it, 29 ms
-    bit by bit.
+    join, instead of shifting out each bit. `make bench BENCH_ARGS="--only helpers"`
+    (medians, load 2.7 on 2 cores): a 256 x 1,024-bit ubinary answer to bits takes 17 ms
+    with it, 48 ms bit by bit.
     """
     return b"".join([_BITS[byte] for byte in packed])
 
