@@ -6,6 +6,7 @@ diagnostic can say where a problem sits.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import hashlib
@@ -405,7 +406,7 @@ class _JsonPositions(Mapping[str, tuple[int, int]]):
     once (the values skipped by JSON's scanner) and kept by offset.
     """
 
-    __slots__ = ("_children", "_decoder", "_exact", "_text", "_yaml_breaks")
+    __slots__ = ("_children", "_decoder", "_exact", "_line_starts", "_text", "_yaml_breaks")
 
     def __init__(self, text: str) -> None:
         self._text = text
@@ -414,6 +415,7 @@ class _JsonPositions(Mapping[str, tuple[int, int]]):
         self._exact: _Positions | None = None
         # YAML counts \r, NEL and the Unicode separators as line breaks too.
         self._yaml_breaks = _YAML_BREAKS.search(text) is not None
+        self._line_starts: list[int] | None = None
 
     def _yaml(self) -> _Positions:
         """Positions as YAML finds them (on the masked copy, as _json_fallback does)."""
@@ -479,8 +481,10 @@ class _JsonPositions(Mapping[str, tuple[int, int]]):
         offset = self._offset(pointer) if isinstance(pointer, str) else None
         if offset is None:
             return default
-        text = self._text
-        return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        if self._line_starts is None:  # found once: a spec may have hundreds of warnings
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
     def __getitem__(self, pointer: str) -> tuple[int, int]:
         found = self.get(pointer)
