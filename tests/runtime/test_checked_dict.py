@@ -284,3 +284,62 @@ def test_the_error_cap_holds() -> None:
     with pytest.raises(rt.ValidationError) as caught:
         result.checked_dict(max_errors=5)
     assert len(caught.value.errors) == 5 and caught.value.truncated
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class Pack(rt.Model):
+    """A model that the speed helper takes whole: its models and lists of models too."""
+
+    id: Any = rt.NOT_GIVEN
+    vectors: Any = rt.NOT_GIVEN
+    first: Any = rt.NOT_GIVEN
+    additional_properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+Pack._set_fields(
+    (
+        rt.Field("id", "id", rt.StringCodec(), True),
+        rt.Field("vectors", "vectors", rt.ArrayCodec(rt.ModelCodec(lambda: Vector)), True),
+        rt.Field("first", "first", rt.ModelCodec(lambda: Vector), False),
+    ),
+    rt.ANY,
+)
+
+
+def pack() -> Pack:
+    return Pack(id="p", vectors=valid().vectors, first=valid().vectors[1])
+
+
+def test_the_speed_helper_takes_models_of_plain_models_whole() -> None:
+    value = pack()
+    assert rt._fields_as_they_are(value) == value.to_dict()
+    object.__setattr__(value, "first", rt.NOT_GIVEN)
+    assert rt._fields_as_they_are(value) == value.to_dict()
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["speed helper", "plain walk"])
+def test_random_damage_to_nested_plain_models_agrees(
+    helper: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not helper:
+        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
+    rng = random.Random(41)
+    values: list[Any] = [None, 0, 2**31, 1.5, math.inf, "", "embedding", True, [], [1.5, True],
+                         (1.0,), {}, rt.NOT_GIVEN, [Closed(name="n")], Closed(name="n"),
+                         {"index": 0, "object": "embedding", "values": []}]
+    for _ in range(300):
+        value = pack()
+        target: rt.Model = rng.choice([value, *value.vectors, value.first])
+        field = rng.choice(target._fields)
+        object.__setattr__(target, field.attr, rng.choice(values))
+        try:
+            checked: Any = value.checked_dict(max_errors=10)
+        except rt.ValidationError as exc:
+            checked = [(e.path, e.message) for e in exc.errors]
+        try:
+            plain = value.to_dict()
+            Pack.validate(plain, max_errors=10)
+            expected: Any = plain
+        except rt.ValidationError as exc:
+            expected = [(e.path, e.message) for e in exc.errors]
+        assert checked == expected
