@@ -43,10 +43,6 @@ def plain_all_plain(values: Any, types: frozenset[type], strict: bool) -> bool:
     return False  # every item through its codec
 
 
-def plain_without_empty_extra(model: Any) -> Any:
-    return model  # every decoded model keeps its own empty dict
-
-
 def plain_base64_bytes(value: object) -> bytes:
     if not isinstance(value, str):
         raise TypeError("a base64 embedding must be a string")
@@ -131,10 +127,6 @@ def main(argv: list[str] | None = None) -> int:
             ("server: result check of the server benchmark's 4 x 16 answer (checked_dict)",
              served.checked_dict),
             ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
-        ]),
-        (_runtime, "_without_empty_extra", plain_without_empty_extra, [
-            ("client: float answer to lists (json + model + vectors), GC on",
-             read("float")),
         ]),
         (encoding, "_base64_bytes", plain_base64_bytes, [
             ("client: base64 answer to lists (json + model + vectors)", read("base64")),

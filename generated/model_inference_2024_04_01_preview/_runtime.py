@@ -12,7 +12,7 @@ import enum
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final, Self
 
 
 class NotGiven:
@@ -134,24 +134,6 @@ def _all_plain(values: list[Any] | tuple[Any, ...], types: frozenset[type], stri
     except (TypeError, OverflowError):
         return False
     return True
-
-
-def _without_empty_extra(model: Model) -> Model:
-    """`model` without its empty additional_properties dict, which Model.__getattr__ makes
-    again on first use: a decoded answer then allocates one object per item (the model), not
-    two. Why it matters: CPython's cyclic GC makes a pass once 700 new containers are alive,
-    and a pass walks every container made since the last one: json.loads of the client
-    section's 256 x 1,024 float answer makes ~520 of them (the 256 vectors among them), two
-    objects per item push a call past 700, and its pass walks the 262,144 floats just parsed.
-
-    `make bench BENCH_ARGS="--only helpers"` (medians, load 2.7 on 2 cores): that answer to
-    lists (json + model + vectors, the GC running as in an application) takes 73 ms with it,
-    80 ms without; the client section's INFO line counts the GC passes per call (1.00 without
-    it, none for raw httpx + json.loads).
-    """
-    if not model.additional_properties:
-        object.__delattr__(model, "additional_properties")
-    return model
 
 
 # ---- codecs ------------------------------------------------------------------------------
@@ -566,19 +548,6 @@ class Model:
     _additional: ClassVar[Codec | None] = ANY  # None: unknown properties are not allowed
     additional_properties: dict[str, Any]
 
-    if not TYPE_CHECKING:  # type checkers see the declared attributes only
-
-        def __getattr__(self, name: str) -> Any:
-            # Only an unset slot gets here: additional_properties of a decoded model without
-            # unknown properties (_without_empty_extra), made on first use.
-            if name != "additional_properties":
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-                )
-            extra: dict[str, Any] = {}
-            object.__setattr__(self, name, extra)
-            return extra
-
     @classmethod
     def _set_fields(cls, fields: tuple[Field, ...], additional: Codec | None) -> None:
         cls._fields = fields
@@ -640,7 +609,7 @@ class Model:
         if len(errors) > count:
             return data
         construct: Callable[..., Any] = cls  # the generated dataclass __init__
-        return _without_empty_extra(construct(**values, additional_properties=extra))
+        return construct(**values, additional_properties=extra)
 
     def checked_dict(self, *, max_errors: int | None = None) -> dict[str, Any]:
         """to_dict(), checked strictly against the schema in the same walk (what
