@@ -89,7 +89,11 @@ def _schema_object(version: str) -> Any:
 def _valid(validator: Any, instance: Any) -> bool:
     try:
         return bool(validator.is_valid(instance))
-    except Exception:  # noqa: BLE001 -- a value it cannot read (NaN, say): jsonschema decides
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    # A value it cannot read (NaN, say), or a panic in the Rust code (pyo3 raises those as a
+    # BaseException): not a "yes", so jsonschema decides.
+    except BaseException:  # noqa: BLE001
         return False
 
 
@@ -122,7 +126,9 @@ class Examples:
                     self._registry = jsonschema_rs.Registry(
                         self._documents, draft=jsonschema_rs.Draft202012)
                 validator = _compile({"$ref": key}, self._registry)
-            except Exception:  # noqa: BLE001 -- what it cannot compile: jsonschema decides
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: BLE001 -- what it cannot compile: jsonschema decides
                 validator = False
             self._validators[key] = validator
         return validator is not False and _valid(validator, example)

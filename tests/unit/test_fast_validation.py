@@ -148,3 +148,20 @@ def test_a_valid_spec_does_not_import_jsonschema(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code, str(spec)], capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_failure_inside_jsonschema_rs_is_not_a_yes() -> None:
+    class Panic(BaseException):  # what pyo3 raises for a panic in the Rust code
+        pass
+
+    class Failing:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def is_valid(self, instance: object) -> bool:
+            raise self.error
+
+    assert fast_validation._valid(Failing(Panic("boom")), {}) is False
+    assert fast_validation._valid(Failing(ValueError("NaN")), {}) is False
+    with pytest.raises(KeyboardInterrupt):
+        fast_validation._valid(Failing(KeyboardInterrupt()), {})
