@@ -210,7 +210,11 @@ def _payload(result: _t.Any, model: type[_rt.Model] | None, check: bool, big: bo
                 return walked.checked_dict(max_errors=10)
             except _rt.ValidationError as exc:
                 raise InvalidResult(exc) from None
-        payload = walked.to_dict()
+        # Unchecked, the same JSON: a result whose fields pass as they are is written by the
+        # check's speed helper (to_dict() walks field by field), any other by to_dict().
+        payload = None if big else _rt._fields_as_they_are(result)
+        if payload is None:
+            payload = walked.to_dict()
     else:
         payload = _rt.encode(result)
     if check and model is not None:
