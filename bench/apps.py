@@ -93,13 +93,11 @@ def _fastapi(check_results: bool = True, observed: bool = False) -> Any:
     import hmac
     import re
     import uuid
-    from typing import Annotated
+    from typing import Annotated, Literal
 
     from fastapi import Depends, FastAPI, Header, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from typing import Literal
-
     from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
     int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]

@@ -258,8 +258,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warm-up", type=float, default=2.0, help="seconds of warm-up load")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", default="1",
-                        help="PyTorch threads of each server (OMP_NUM_THREADS): the same for all")
+    parser.add_argument("--threads", default=str(os.cpu_count() or 1),
+                        help="PyTorch threads of each server (OMP_NUM_THREADS): the same for all; "
+                             "default one per core, as PyTorch itself")
     parser.add_argument("--alone-seconds", type=float, default=1.5,
                         help="per batch size and round of the model called directly")
     parser.add_argument("--model-alone", action="store_true",

@@ -678,7 +678,9 @@ def model_service(seconds: float) -> None:
     """Issue 16: all-MiniLM-L6-v2 behind the generated server, batched and per request, beside
     infinity-emb on the same model files (bench/model.py does the work)."""
     python = os.environ.get("MODEL_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
-    threads = os.environ.get("MODEL_THREADS", "1")  # see bench/README.md
+    # PyTorch's own default, a thread per core; MODEL_THREADS=1 on a shared, busy machine
+    # (see bench/README.md)
+    threads = os.environ.get("MODEL_THREADS", str(os.cpu_count() or 1))
     say(f"## Model service (all-MiniLM-L6-v2 on the CPU, {threads} PyTorch thread(s) each; one "
         f"sentence per request; median of 3 rounds of {seconds:.0f} s per point, servers taking "
         "turns; 1 worker each)")

@@ -25,7 +25,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from load import BODY  # noqa: E402
+from load import BODY
 
 SCOPE: dict[str, Any] = {
     "type": "http",
