@@ -7,6 +7,17 @@ Each request is bench/load.py's (the same head and body), handed to the app thro
 cheapest receive/send that ASGI allows; the figure is the app's CPU time per request
 (median of 5 batches), with the floor app's as the baseline. `--profile APP` prints
 cProfile's top functions for one app.
+
+Read its figures as a lower bound: here one request follows another in a tight loop, with
+the app's code and data hot in the caches. Under a real server the same code runs between
+the server's own and the kernel's, and costs more. Measured at 15:13 on 2026-11-30 (load
+1.2-1.5; thread CPU time around the app under uvicorn, 8,300 requests): the floor's own code
+8-10 us against 3.6 here, the generated app's 62 against 39-43; and the server's send and
+receive cost the generated app 33 us against the floor's 20-26 (the same two messages, the
+same headers: the client, waiting longer, is woken on more writes; 0.8 involuntary context
+switches per request against 0.1). Neither app creates a task, makes a GC pass (10 per 6,300
+requests, 2.7 ms in all) or sends or receives more than the floor: 1 receive, 2 sends, 3
+headers. So each microsecond cut here is worth about 1.5-2 on the wire.
 """
 
 from __future__ import annotations
