@@ -27,6 +27,20 @@ def request_bytes(port: int) -> bytes:
     return head.encode() + BODY
 
 
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   payload: bytes) -> int:
+    """One keep-alive request and its Content-Length answer, read whole; returns the status."""
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
 async def worker(port: int, todo: list[int], latencies: list[float], statuses: dict[int, int],
                  deadline: float) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -35,14 +49,7 @@ async def worker(port: int, todo: list[int], latencies: list[float], statuses: d
         while todo and time.monotonic() < deadline:
             todo.pop()
             started = time.perf_counter()
-            writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
+            status = await exchange(reader, writer, payload)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
     finally:

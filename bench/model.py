@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load import exchange
+
 KEY = "bench-key"
 MODEL = "all-MiniLM-L6-v2"
 WORDS = ("search", "vector", "model", "query", "answer", "document", "server", "client", "batch",
@@ -98,24 +102,11 @@ class Target:
                 self.process.wait()
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    payload: bytes) -> int:
-    writer.write(payload)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    await reader.readexactly(length)
-    return status
-
-
 async def one_request(target: Target) -> int:
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection("127.0.0.1", target.port), 2)
     try:
-        return await asyncio.wait_for(_exchange(reader, writer, target.request(0)), 30)
+        return await asyncio.wait_for(exchange(reader, writer, target.request(0)), 30)
     finally:
         writer.close()
 
@@ -159,7 +150,7 @@ async def load(target: Target, clients: int, seconds: float, requests: int) -> d
             while time.monotonic() < deadline and len(latencies) < requests:
                 payload = target.request(next(counter))
                 started = time.perf_counter()
-                status = await asyncio.wait_for(_exchange(reader, writer, payload), 60)
+                status = await asyncio.wait_for(exchange(reader, writer, payload), 60)
                 latencies.append(time.perf_counter() - started)
                 statuses[status] = statuses.get(status, 0) + 1
         finally:
