@@ -350,7 +350,8 @@ class EmbeddingVector:
     __slots__ = ()
 
     def _embedding_value(self) -> Sequence[float] | Sequence[int] | str:
-        raise NotImplementedError
+        """The model's embedding field: every generated model with this mix-in overrides it."""
+        raise NotImplementedError  # a hook, not a missing feature
 
     @_t.overload
     def vector(
@@ -420,7 +421,8 @@ class EmbeddingVectors:
     __slots__ = ()
 
     def _embedding_values(self) -> list[Sequence[float] | Sequence[int] | str]:
-        raise NotImplementedError
+        """The items' embedding fields: every generated model with this mix-in overrides it."""
+        raise NotImplementedError  # a hook, not a missing feature
 
     @_t.overload
     def vectors(
