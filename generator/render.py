@@ -432,6 +432,7 @@ def _model_view(ctx: _Context, model: ir.Model) -> ModelView:
         class_name=model.py_name,
         doc=docstring(model.description, "    "),
         fields=tuple(fields),
+        slots=literal(tuple(python_sorted([*(f.attr for f in fields), "additional_properties"]))),
         additional_codec="None" if model.additional is None else codec_of(ctx, model.additional),
         vector_helpers=_vector_helpers(ctx, model),
     )

@@ -51,6 +51,7 @@ class ModelView(NamedTuple):
     class_name: str
     doc: str
     fields: tuple[FieldView, ...]
+    slots: str  # the `__slots__` tuple, a Python literal: every field's attribute, sorted
     additional_codec: str
     vector_helpers: tuple[VectorHelperView, ...]
 

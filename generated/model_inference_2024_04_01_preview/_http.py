@@ -30,7 +30,6 @@ by where they go, the result model. Everything else is here:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import email.utils
 import functools
 import inspect
@@ -40,9 +39,9 @@ import math
 import random
 import threading
 import time
+import types
 import typing as _t
 import urllib.parse
-import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
@@ -88,9 +87,27 @@ _P = _t.ParamSpec("_P")
 Timeout = float | httpx.Timeout | None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+# The classes here are written out rather than dataclasses: building a dataclass costs
+# ~0.35 ms a class, paid by every program that imports the client (models.py's Model says
+# more).
+
+#: An empty mapping for Call's defaults: read-only, so one serves every call.
+_NOTHING: _t.Final[Mapping[str, _t.Any]] = types.MappingProxyType({})
+
+
 class ClientApi:
     """What the client runtime needs to know about one API (the generated client.py's)."""
+
+    __slots__ = (
+        "api_version",
+        "credential_scopes",
+        "key_header",
+        "key_prefix",
+        "logger",
+        "secret_headers",
+        "status_errors",
+        "user_agent",
+    )
 
     api_version: str
     user_agent: str
@@ -106,37 +123,116 @@ class ClientApi:
     #: The exception class for an HTTP status.
     status_errors: Callable[[int], type[APIStatusError]]
 
+    def __init__(
+        self,
+        *,
+        api_version: str,
+        user_agent: str,
+        key_header: str,
+        key_prefix: str,
+        credential_scopes: tuple[str, ...],
+        secret_headers: frozenset[str],
+        logger: str,
+        status_errors: Callable[[int], type[APIStatusError]],
+    ) -> None:
+        self.api_version = api_version
+        self.user_agent = user_agent
+        self.key_header = key_header
+        self.key_prefix = key_prefix
+        self.credential_scopes = credential_scopes
+        self.secret_headers = secret_headers
+        self.logger = logger
+        self.status_errors = status_errors
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+
 class Call:
     """One call of an operation, as a generated method describes it."""
+
+    __slots__ = (
+        "answer_has_body",
+        "body",
+        "errors",
+        "extra_body",
+        "extra_headers",
+        "extra_parameters",
+        "extra_query",
+        "headers",
+        "max_retries",
+        "method",
+        "name",
+        "path",
+        "path_params",
+        "query",
+        "result",
+        "timeout",
+        "total_timeout",
+    )
 
     #: The operation's Python name (for logs and messages).
     name: str
     method: str
     #: The path with `{name}` placeholders, filled from path_params (percent-encoded).
     path: str
-    path_params: Mapping[str, object] = dataclasses.field(default_factory=dict)
-    query: Mapping[str, object] = dataclasses.field(default_factory=dict)
-    headers: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    path_params: Mapping[str, object]
+    query: Mapping[str, object]
+    headers: Mapping[str, object]
     #: The body: its fields by wire name (NOT_GIVEN ones are left out) or a model, or None:
     #: no body.
-    body: Mapping[str, object] | Model | None = None
+    body: Mapping[str, object] | Model | None
     #: The extra-parameters header and its pass-through value, when the operation has one.
-    extra_parameters: tuple[str, str] | None = None
+    extra_parameters: tuple[str, str] | None
     #: Reads a success answer's JSON (None: taken as it comes).
-    result: Codec | None = None
+    result: Codec | None
     #: False when the documented success answer has no body: the call returns None.
-    answer_has_body: bool = True
+    answer_has_body: bool
     #: Status key ("404", "4XX", "default") -> the model of that error's body.
-    errors: Mapping[str, type[Model]] = dataclasses.field(default_factory=dict)
+    errors: Mapping[str, type[Model]]
     #: The per-call options every method takes.
-    extra_body: Mapping[str, object] | None = None
-    extra_headers: Mapping[str, str] | None = None
-    extra_query: Mapping[str, str] | None = None
-    timeout: Timeout | NotGiven = NOT_GIVEN
-    max_retries: int | NotGiven = NOT_GIVEN
-    total_timeout: float | None | NotGiven = NOT_GIVEN
+    extra_body: Mapping[str, object] | None
+    extra_headers: Mapping[str, str] | None
+    extra_query: Mapping[str, str] | None
+    timeout: Timeout | NotGiven
+    max_retries: int | NotGiven
+    total_timeout: float | None | NotGiven
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        method: str,
+        path: str,
+        path_params: Mapping[str, object] = _NOTHING,
+        query: Mapping[str, object] = _NOTHING,
+        headers: Mapping[str, object] = _NOTHING,
+        body: Mapping[str, object] | Model | None = None,
+        extra_parameters: tuple[str, str] | None = None,
+        result: Codec | None = None,
+        answer_has_body: bool = True,
+        errors: Mapping[str, type[Model]] = _NOTHING,
+        extra_body: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        total_timeout: float | None | NotGiven = NOT_GIVEN,
+    ) -> None:
+        self.name = name
+        self.method = method
+        self.path = path
+        self.path_params = path_params
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.extra_parameters = extra_parameters
+        self.result = result
+        self.answer_has_body = answer_has_body
+        self.errors = errors
+        self.extra_body = extra_body
+        self.extra_headers = extra_headers
+        self.extra_query = extra_query
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.total_timeout = total_timeout
 
 
 # ---- auth ----------------------------------------------------------------------------------
@@ -260,9 +356,19 @@ class TokenCache:
 # ---- requests and answers ------------------------------------------------------------------
 
 
-@dataclasses.dataclass(slots=True)
 class _Prepared:
     """One call's request, without auth: every attempt builds a fresh request from it."""
+
+    __slots__ = (
+        "call",
+        "content",
+        "deadline",
+        "headers",
+        "max_retries",
+        "params",
+        "timeout",
+        "url",
+    )
 
     call: Call
     url: str
@@ -273,21 +379,52 @@ class _Prepared:
     max_retries: int
     deadline: float | None  # time.monotonic() by which the call must end, retries included
 
+    def __init__(
+        self,
+        *,
+        call: Call,
+        url: str,
+        params: dict[str, str],
+        headers: httpx.Headers,
+        content: bytes | None,
+        timeout: Timeout | NotGiven,
+        max_retries: int,
+        deadline: float | None,
+    ) -> None:
+        self.call = call
+        self.url = url
+        self.params = params
+        self.headers = headers
+        self.content = content
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.deadline = deadline
 
-@dataclasses.dataclass(slots=True)
+
 class _Attempt:
     """What one try of a call gave: a response, or the error that replaced it."""
 
+    __slots__ = ("cause", "final", "number", "request", "response", "secrets", "unread")
+
     number: int  # 1, 2, ...
     request: httpx.Request
-    response: httpx.Response | None = None
+    response: httpx.Response | None
     #: Why no usable answer came (an httpx error), and the answer it cut short, if any.
-    cause: Exception | None = None
-    unread: httpx.Response | None = None
+    cause: Exception | None
+    unread: httpx.Response | None
     #: The secret header values this attempt sent: scrubbed from whatever it raises.
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[str, ...]
     #: Set when trying again cannot help (a setup error, an answer that cannot be read).
-    final: bool = False
+    final: bool
+
+    def __init__(self, number: int, request: httpx.Request) -> None:
+        self.number = number
+        self.request = request
+        self.response = None
+        self.cause = None
+        self.unread = None
+        self.secrets = ()
+        self.final = False
 
 
 class RawResponse(_t.Generic[_T]):
@@ -326,6 +463,15 @@ class RawResponse(_t.Generic[_T]):
 
     def __repr__(self) -> str:
         return f"RawResponse(status_code={self.status_code!r}, attempts={self.attempts!r})"
+
+
+def _call_id() -> str:
+    """A new x-ms-client-request-id: a random UUID. `uuid` is imported at the first call, not
+    with the client: it imports `platform`, ~2 ms that every program importing the client paid
+    (`make bench BENCH_ARGS="--only import"`)."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _request_id(response: httpx.Response) -> str | None:
@@ -604,7 +750,7 @@ class BaseClient:
                 "accept": "application/json",
                 "user-agent": self.user_agent,
                 # One id per call, the same on every retry, so that the service's logs tie them.
-                "x-ms-client-request-id": str(uuid.uuid4()),
+                "x-ms-client-request-id": _call_id(),
             }
         )
         request_headers.update(self._headers)

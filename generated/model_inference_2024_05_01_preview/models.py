@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses as _dataclasses
 import enum as _enum
 import typing as _t
 
@@ -74,49 +73,90 @@ class ModelType(_enum.StrEnum):
     """A model capable of taking chat-formatted messages and generate responses"""
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class Error(_rt.Model):
     """The error object."""
+
+    __slots__ = ("additional_properties", "code", "details", "innererror", "message", "target")
 
     code: str
     """One of a server-defined set of error codes."""
     message: str
     """A human-readable representation of the error."""
-    target: str | _rt.NotGiven = _rt.NOT_GIVEN
+    target: str | _rt.NotGiven
     """The target of the error."""
-    details: list[Error] | _rt.NotGiven = _rt.NOT_GIVEN
+    details: list[Error] | _rt.NotGiven
     """An array of details about specific errors that led to this reported error."""
-    innererror: InnerError | _rt.NotGiven = _rt.NOT_GIVEN
+    innererror: InnerError | _rt.NotGiven
     """An object containing more specific information than the current object about the error."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        target: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        details: list[Error] | _rt.NotGiven = _rt.NOT_GIVEN,
+        innererror: InnerError | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.target = target
+        self.details = details
+        self.innererror = innererror
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class ErrorResponse(_rt.Model):
     """A response containing error details."""
 
+    __slots__ = ("additional_properties", "error")
+
     error: Error
     """The error object."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        error: Error,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.error = error
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class InnerError(_rt.Model):
     """An object containing more specific information about the error. As per Microsoft One API guidelines - https://github.com/Microsoft/api-guidelines/blob/vNext/Guidelines.md#7102-error-condition-responses."""
 
-    code: str | _rt.NotGiven = _rt.NOT_GIVEN
+    __slots__ = ("additional_properties", "code", "innererror")
+
+    code: str | _rt.NotGiven
     """One of a server-defined set of error codes."""
-    innererror: InnerError | _rt.NotGiven = _rt.NOT_GIVEN
+    innererror: InnerError | _rt.NotGiven
     """Inner error."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        code: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        innererror: InnerError | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.innererror = innererror
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class EmbeddingItem(_rt.Model, _encoding.EmbeddingVector):
     """Representation of a single embeddings relatedness comparison."""
+
+    __slots__ = ("additional_properties", "embedding", "index", "object")
 
     index: int
     """Index of the prompt to which the EmbeddingItem corresponds."""
@@ -126,45 +166,84 @@ class EmbeddingItem(_rt.Model, _encoding.EmbeddingVector):
     """List of embedding values for the input prompt. These represent a measurement of the
     vector-based relatedness of the provided input. Or a base64 encoded string of the embedding vector.
     """
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        object: _t.Literal["embedding"],
+        embedding: list[float] | str,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.index = index
+        self.object = object
+        self.embedding = embedding
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
     def _embedding_value(self) -> _t.Any:
         return self.embedding
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class EmbeddingsOptions(_rt.Model):
     """The configuration information for an embeddings request."""
+
+    __slots__ = (
+        "additional_properties",
+        "dimensions",
+        "encoding_format",
+        "input",
+        "input_type",
+        "model",
+    )
 
     input: str | list[str] | list[int] | list[list[int]]
     """Input text to embed, encoded as a string or array of tokens.
     To embed multiple inputs in a single request, pass an array
     of strings or array of token arrays.
     """
-    dimensions: int | None | _rt.NotGiven = _rt.NOT_GIVEN
+    dimensions: int | None | _rt.NotGiven
     """Optional. The number of dimensions the resulting output embeddings should have.
     Passing null causes the model to use its default value.
     Returns a 422 error if the model doesn't support the value or parameter.
     """
-    encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven = _rt.NOT_GIVEN
+    encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven
     """Optional. The desired format for the returned embeddings."""
-    input_type: EmbeddingInputType | str | _rt.NotGiven = _rt.NOT_GIVEN
+    input_type: EmbeddingInputType | str | _rt.NotGiven
     """Optional. The type of the input.
     Returns a 422 error if the model doesn't support the value or parameter.
     """
-    model: str | _rt.NotGiven = _rt.NOT_GIVEN
+    model: str | _rt.NotGiven
     """ID of the specific AI model to use, if more than one model is available on the endpoint."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        input: str | list[str] | list[int] | list[list[int]],
+        dimensions: int | None | _rt.NotGiven = _rt.NOT_GIVEN,
+        encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_type: EmbeddingInputType | str | _rt.NotGiven = _rt.NOT_GIVEN,
+        model: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.input = input
+        self.dimensions = dimensions
+        self.encoding_format = encoding_format
+        self.input_type = input_type
+        self.model = model
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class EmbeddingsResult(_rt.Model, _encoding.EmbeddingVectors):
     """Representation of the response data from an embeddings request.
     Embeddings measure the relatedness of text strings and are commonly used for search, clustering,
     recommendations, and other similar scenarios.
     """
+
+    __slots__ = ("additional_properties", "data", "id", "model", "object", "usage")
 
     id: str
     """Unique identifier for the embeddings result."""
@@ -176,16 +255,34 @@ class EmbeddingsResult(_rt.Model, _encoding.EmbeddingVectors):
     """The model ID used to generate this result."""
     usage: EmbeddingsUsage
     """Usage counts for tokens input using the embeddings API."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        data: list[EmbeddingItem],
+        object: _t.Literal["list"],
+        model: str,
+        usage: EmbeddingsUsage,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.data = data
+        self.object = object
+        self.model = model
+        self.usage = usage
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
     def _embedding_values(self) -> list[_t.Any]:
         return [item.embedding for item in self.data]
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class EmbeddingsUsage(_rt.Model):
     """Measurement of the amount of tokens used in this request and response."""
+
+    __slots__ = ("additional_properties", "prompt_tokens", "total_tokens")
 
     prompt_tokens: int
     """Number of tokens in the request."""
@@ -193,52 +290,101 @@ class EmbeddingsUsage(_rt.Model):
     """Total number of tokens transacted in this request/response. Should equal the
     number of tokens in the request.
     """
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        prompt_tokens: int,
+        total_tokens: int,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.prompt_tokens = prompt_tokens
+        self.total_tokens = total_tokens
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class ImageEmbeddingInput(_rt.Model):
     """Represents an image with optional text."""
 
+    __slots__ = ("additional_properties", "image", "text")
+
     image: str
     """The input image encoded in base64 string as a data URL. Example: `data:image/{format};base64,{data}`."""
-    text: str | _rt.NotGiven = _rt.NOT_GIVEN
+    text: str | _rt.NotGiven
     """Optional. The text input to feed into the model (like DINO, CLIP).
     Returns a 422 error if the model doesn't support the value or parameter.
     """
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        image: str,
+        text: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.image = image
+        self.text = text
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class ImageEmbeddingsOptions(_rt.Model):
     """The configuration information for an image embeddings request."""
+
+    __slots__ = (
+        "additional_properties",
+        "dimensions",
+        "encoding_format",
+        "input",
+        "input_type",
+        "model",
+    )
 
     input: list[ImageEmbeddingInput]
     """Input image to embed. To embed multiple inputs in a single request, pass an array.
     The input must not exceed the max input tokens for the model.
     """
-    dimensions: int | None | _rt.NotGiven = _rt.NOT_GIVEN
+    dimensions: int | None | _rt.NotGiven
     """Optional. The number of dimensions the resulting output embeddings should have.
     Passing null causes the model to use its default value.
     Returns a 422 error if the model doesn't support the value or parameter.
     """
-    encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven = _rt.NOT_GIVEN
+    encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven
     """Optional. The desired format for the returned embeddings."""
-    input_type: EmbeddingInputType | str | _rt.NotGiven = _rt.NOT_GIVEN
+    input_type: EmbeddingInputType | str | _rt.NotGiven
     """Optional. The type of the input.
     Returns a 422 error if the model doesn't support the value or parameter.
     """
-    model: str | _rt.NotGiven = _rt.NOT_GIVEN
+    model: str | _rt.NotGiven
     """ID of the specific AI model to use, if more than one model is available on the endpoint."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        input: list[ImageEmbeddingInput],
+        dimensions: int | None | _rt.NotGiven = _rt.NOT_GIVEN,
+        encoding_format: EmbeddingEncodingFormat | str | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_type: EmbeddingInputType | str | _rt.NotGiven = _rt.NOT_GIVEN,
+        model: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.input = input
+        self.dimensions = dimensions
+        self.encoding_format = encoding_format
+        self.input_type = input_type
+        self.model = model
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class ModelInfo(_rt.Model):
     """Represents some basic information about the AI model."""
+
+    __slots__ = ("additional_properties", "model_name", "model_provider_name", "model_type")
 
     model_name: str
     """The name of the AI model. For example: `Phi21`"""
@@ -246,8 +392,21 @@ class ModelInfo(_rt.Model):
     """The type of the AI model. A Unique identifier for the profile."""
     model_provider_name: str
     """The model provider name. For example: `Microsoft`"""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        model_type: ModelType | str,
+        model_provider_name: str,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self.model_type = model_type
+        self.model_provider_name = model_provider_name
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
 
 Error._set_fields(

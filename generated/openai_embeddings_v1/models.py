@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import dataclasses as _dataclasses
 import typing as _t
 
 from . import _runtime as _rt
 from . import encoding as _encoding
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class CreateEmbeddingRequest(_rt.Model):
+    __slots__ = ("additional_properties", "dimensions", "encoding_format", "input", "model", "user")
+
     input: str | list[str] | list[int] | list[list[int]]
     """Input text to embed, encoded as a string or array of tokens. To embed multiple inputs
     in a single request, pass an array of strings or array of token arrays. The input must
@@ -24,25 +24,43 @@ class CreateEmbeddingRequest(_rt.Model):
     """ID of the model to use. You can use the List models API to see all of your available
     models, or see the Model overview for descriptions of them.
     """
-    encoding_format: _t.Literal["float", "base64"] | _rt.NotGiven = _rt.NOT_GIVEN
+    encoding_format: _t.Literal["float", "base64"] | _rt.NotGiven
     """The format to return the embeddings in. Can be either `float` or `base64`.
     
     Service default: "float\"
     """
-    dimensions: int | _rt.NotGiven = _rt.NOT_GIVEN
+    dimensions: int | _rt.NotGiven
     """The number of dimensions the resulting output embeddings should have. Only supported
     in `text-embedding-3` and later models.
     """
-    user: str | _rt.NotGiven = _rt.NOT_GIVEN
+    user: str | _rt.NotGiven
     """A unique identifier representing your end-user, which can help OpenAI to monitor and
     detect abuse.
     """
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        input: str | list[str] | list[int] | list[list[int]],
+        model: str,
+        encoding_format: _t.Literal["float", "base64"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        dimensions: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        user: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.input = input
+        self.model = model
+        self.encoding_format = encoding_format
+        self.dimensions = dimensions
+        self.user = user
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class CreateEmbeddingResponse(_rt.Model, _encoding.EmbeddingVectors):
+    __slots__ = ("additional_properties", "data", "model", "object", "usage")
+
     object: _t.Literal["list"]
     """The object type, which is always "list"."""
     data: list[Embedding]
@@ -51,16 +69,32 @@ class CreateEmbeddingResponse(_rt.Model, _encoding.EmbeddingVectors):
     """The name of the model used to generate the embedding."""
     usage: EmbeddingUsage
     """The usage information for the request."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        object: _t.Literal["list"],
+        data: list[Embedding],
+        model: str,
+        usage: EmbeddingUsage,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.object = object
+        self.data = data
+        self.model = model
+        self.usage = usage
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
     def _embedding_values(self) -> list[_t.Any]:
         return [item.embedding for item in self.data]
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class Embedding(_rt.Model, _encoding.EmbeddingVector):
     """Represents an embedding vector returned by embedding endpoint."""
+
+    __slots__ = ("additional_properties", "embedding", "index", "object")
 
     object: _t.Literal["embedding"]
     """The object type, which is always "embedding"."""
@@ -71,40 +105,91 @@ class Embedding(_rt.Model, _encoding.EmbeddingVector):
     """
     index: int
     """The index of the embedding in the list of embeddings."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        object: _t.Literal["embedding"],
+        embedding: list[float] | str,
+        index: int,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.object = object
+        self.embedding = embedding
+        self.index = index
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
     def _embedding_value(self) -> _t.Any:
         return self.embedding
 
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
 class EmbeddingUsage(_rt.Model):
     """The usage information for the request."""
+
+    __slots__ = ("additional_properties", "prompt_tokens", "total_tokens")
 
     prompt_tokens: int
     """The number of tokens used by the prompt."""
     total_tokens: int
     """The total number of tokens used by the request."""
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        prompt_tokens: int,
+        total_tokens: int,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.prompt_tokens = prompt_tokens
+        self.total_tokens = total_tokens
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class Error(_rt.Model):
+    __slots__ = ("additional_properties", "code", "message", "param", "type")
+
     message: str
     type: str
     param: str | None
     code: str | None
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
 
+    def __init__(
+        self,
+        *,
+        message: str,
+        type: str,
+        param: str | None,
+        code: str | None,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
-@_dataclasses.dataclass(kw_only=True, slots=True)
+
 class ErrorResponse(_rt.Model):
+    __slots__ = ("additional_properties", "error")
+
     error: Error
-    additional_properties: dict[str, _t.Any] = _dataclasses.field(default_factory=dict)
+    additional_properties: dict[str, _t.Any]
     """Properties that the spec does not name, kept as they came."""
+
+    def __init__(
+        self,
+        *,
+        error: Error,
+        additional_properties: dict[str, _t.Any] | None = None,
+    ) -> None:
+        self.error = error
+        self.additional_properties = {} if additional_properties is None else additional_properties
 
 
 CreateEmbeddingRequest._set_fields(

@@ -1,19 +1,26 @@
 """A user's script full of the mistakes people make with a client, checked by mypy --strict
-as they would check it: each mistake is reported on its line, and the correct uses pass.
+and by pyright, as they would check it: each mistake is reported on its line, and the
+correct uses pass.
 
 Each line the checker must flag ends with `# mistake`; every other line must pass.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GENERATED
+from tests.typing.test_verifytypes import _pyright
 
 SCRIPT = '''\
+import dataclasses
+
 from model_inference_2024_04_01_preview import NotFoundError as NotFound0401
 from model_inference_2024_04_01_preview.models import NotFoundError as NotFoundBody
 from model_inference_2024_05_01_preview import (
@@ -55,6 +62,16 @@ async def asynchronous(client: AsyncModelInferenceClient) -> EmbeddingsResult:
     return await client.get_embeddings(input=["a"])
 
 
+def models() -> EmbeddingsOptions:
+    EmbeddingsOptions(input=["a"], dimension=8)  # mistake
+    EmbeddingsOptions()  # mistake
+    EmbeddingsOptions(["a"])  # mistake
+    options = EmbeddingsOptions(input=["a"], dimensions=8, additional_properties={"seed": 1})
+    options.dimension = 8  # mistake
+    options.dimensions = None
+    return dataclasses.replace(options, dimensions=8)
+
+
 def errors(error: BadRequestError, missing: NotFound0401) -> None:
     body: NotFoundBody | None = missing.error
     code: int = error.status_code
@@ -83,7 +100,24 @@ def test_mypy_strict_reports_each_mistake_and_accepts_the_correct_uses(tmp_path:
         env={"MYPYPATH": str(GENERATED), "PATH": "/usr/bin:/bin"})
     expected = _mistake_lines(SCRIPT)
     reported = _reported_lines(result.stdout, script.name)
-    assert len(expected) == 11
+    assert len(expected) == 15
+    assert reported == expected, (
+        f"missed: {sorted(expected - reported)}, wrongly flagged: {sorted(reported - expected)}"
+        f"\n{result.stdout}{result.stderr}")
+
+
+def test_pyright_reports_each_mistake_and_accepts_the_correct_uses(tmp_path: Path) -> None:
+    script = tmp_path / "user_script.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    result = subprocess.run(
+        [_pyright(), "--pythonpath", sys.executable, script.name],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(GENERATED)})
+    reported = {int(m.group(1)) for m in re.finditer(
+        rf"{re.escape(script.name)}:(\d+):\d+ - error", result.stdout)}
+    if not reported and "npm" in (result.stdout + result.stderr).lower():
+        pytest.skip(f"pyright could not be fetched: {result.stderr.strip()[-300:]}")
+    expected = _mistake_lines(SCRIPT)
     assert reported == expected, (
         f"missed: {sorted(expected - reported)}, wrongly flagged: {sorted(reported - expected)}"
         f"\n{result.stdout}{result.stderr}")
