@@ -76,6 +76,16 @@ def _small_json(payload: _t.Any) -> bytes:
     return json_bytes(payload)
 
 
+def _finite_json(payload: _t.Any) -> bytes:
+    """_small_json for JSON data known to hold no NaN nor infinity: no null to look for."""
+    if _orjson is not None:
+        try:
+            return bytes(_orjson.dumps(payload))
+        except TypeError:  # a lone surrogate, an integer past 64 bits
+            pass
+    return json_bytes(payload)
+
+
 def weight(value: _t.Any, budget: int = BIG_ANSWER_VALUES) -> int:
     """About how many values `value` (a model or plain JSON data) holds, counting a list's
     length times its first item's weight; stops counting beyond `budget`."""
@@ -252,6 +262,16 @@ Body = list[bytes] | Stream
 def small_answer(result: _t.Any, model: type[_rt.Model] | None, check: bool) -> list[bytes] | None:
     """The JSON body of a small success answer, checked against `model` first (when
     `check`; InvalidResult if it does not fit), or None for a big one (see write_answer)."""
+    if isinstance(result, _rt.Model) and (model is None or isinstance(result, model)):
+        # Most results pass as they are: checked and made JSON data in one walk, which also
+        # counts their values (a big one stops it early), then written without looking for
+        # NaN (the walk refused any).
+        try:
+            payload = _rt._fields_as_they_are(result, [BIG_ANSWER_VALUES])
+        except _rt.AnswerTooBig:
+            return None
+        if payload is not None:
+            return [_finite_json(payload)]
     if weight(result) > BIG_ANSWER_VALUES:
         return None
     return [_small_json(_payload(result, model, check, False))]
@@ -259,11 +279,9 @@ def small_answer(result: _t.Any, model: type[_rt.Model] | None, check: bool) -> 
 
 async def write_answer(
     result: _t.Any, model: type[_rt.Model] | None, *, check: bool = True
-) -> Body:
-    """The JSON body of a success answer: checked against `model` first (when `check`;
-    InvalidResult if it does not fit). A big answer is checked in a worker thread, then
+) -> Stream:
+    """The JSON body of a big success answer (one that small_answer leaves): checked against
+    `model` first (when `check`; InvalidResult if it does not fit) in a worker thread, then
     streamed: written in pieces, each in a worker thread, as it is sent."""
-    if weight(result) <= BIG_ANSWER_VALUES:
-        return [_small_json(_payload(result, model, check, False))]
     payload = await asyncio.to_thread(_payload, result, model, check, True)
     return Stream(payload)

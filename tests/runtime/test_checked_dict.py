@@ -232,7 +232,7 @@ def test_unknown_properties_are_checked_by_the_models_rule() -> None:
 @pytest.mark.parametrize("helper", [True, False], ids=["speed helper", "plain walk"])
 def test_random_damage_agrees(helper: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not helper:  # the plain way, as bench/helpers.py puts it in the helper's place
-        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
+        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value, budget=None: None)
     rng = random.Random(14)
     values: list[Any] = [None, 0, -1, 2**40, 2**31, 1.5, math.nan, math.inf, "", "x", "embedding",
                          True, [], [1], [1.5, True], (1.0,), {}, Kind.B, rt.NOT_GIVEN]
@@ -265,7 +265,7 @@ def test_the_speed_helper_and_the_plain_walk_agree_on_non_finite_numbers(
         return found
 
     with_helper = answers()
-    monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
+    monkeypatch.setattr(rt, "_fields_as_they_are", lambda value, budget=None: None)
     assert answers() == with_helper
 
 
@@ -322,7 +322,7 @@ def test_random_damage_to_nested_plain_models_agrees(
     helper: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not helper:
-        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value: None)
+        monkeypatch.setattr(rt, "_fields_as_they_are", lambda value, budget=None: None)
     rng = random.Random(41)
     values: list[Any] = [None, 0, 2**31, 1.5, math.inf, "", "embedding", True, [], [1.5, True],
                          (1.0,), {}, rt.NOT_GIVEN, [Closed(name="n")], Closed(name="n"),
@@ -343,3 +343,21 @@ def test_random_damage_to_nested_plain_models_agrees(
         except rt.ValidationError as exc:
             expected = [(e.path, e.message) for e in exc.errors]
         assert checked == expected
+
+
+def test_the_speed_helper_counts_list_items_against_a_budget() -> None:
+    """With a budget, the walk counts each list's items before walking it, and stops
+    (AnswerTooBig) as soon as they pass it: a big answer is found without being walked."""
+    value = pack()  # 3 models in `vectors`, holding 3 + 0 + 0 numbers (and a string), + 1
+    budget = [1000]
+    assert rt._fields_as_they_are(value, budget) == value.to_dict()
+    assert budget == [1000 - 3 - 3 - 0]  # the list of 3 models, its one vector of 3 numbers
+    with pytest.raises(rt.AnswerTooBig):
+        rt._fields_as_they_are(value, [5])
+    # Counted before walking: a list past the budget is never checked item by item, even
+    # when an item would not pass.
+    big = Pack(id="p", vectors=[Vector(index=0, object="embedding", values=[math.nan] * 50)])
+    with pytest.raises(rt.AnswerTooBig):
+        rt._fields_as_they_are(big, [40])
+    assert rt._fields_as_they_are(big) is None  # without a budget: it does not pass
+    assert rt._fields_as_they_are(big, [100]) is None

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from model_inference_2024_05_01_preview import _answer, models
+from model_inference_2024_05_01_preview import NOT_GIVEN, _answer, models
 from model_inference_2024_05_01_preview.server import create_app
 
 from tests.server.spec_schemas import response_errors
@@ -245,10 +245,19 @@ def test_the_server_cancelling_a_request_is_not_swallowed() -> None:
     asyncio.run(scenario())
 
 
+def _item(**fields: Any) -> models.EmbeddingItem:
+    return models.EmbeddingItem(**{"index": 0, "object": "embedding", "embedding": [0.1], **fields})
+
+
 @pytest.mark.parametrize("bad", [
-    {"id": None}, {"data": "oops"}, {"object": 7},
-    {"data": [models.EmbeddingItem(index="0", object="embedding", embedding=[0.1])]},  # type: ignore[arg-type]
-])
+    {"id": None}, {"data": "oops"}, {"object": 7}, {"id": NOT_GIVEN}, {"usage": NOT_GIVEN},
+    {"data": [_item(index="0")]}, {"data": [_item(index=2**31)]}, {"data": [_item(index=True)]},
+    {"data": [_item(embedding=[0.1, float("nan")])]}, {"data": [_item(embedding=[True])]},
+    {"data": [_item(embedding=[[0.1]])]}, {"data": [_item(object=NOT_GIVEN)]},
+    {"data": [models.EmbeddingsUsage(prompt_tokens=1, total_tokens=1)]},
+    {"usage": _item()}, {"usage": models.EmbeddingsUsage(prompt_tokens=1.5, total_tokens=1)},
+    {"data": [_item(), {"index": 1}]},
+], ids=repr)
 def test_an_invalid_result_is_a_logged_500(bad: dict[str, Any],
                                            caplog: pytest.LogCaptureFixture) -> None:
     async def answer() -> Any:
@@ -267,6 +276,26 @@ def test_the_result_check_can_be_switched_off() -> None:
     exchange = run(app_for(Service(answer), check_results=False))
     assert exchange.status == 200
     assert json.loads(exchange.body)["id"] is None
+
+
+@pytest.mark.parametrize("orjson", [True, False])
+def test_a_checked_answer_is_its_to_dict_whatever_the_encoder(
+    orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result that passes its check as it is is written straight from the check's walk:
+    the same JSON as to_dict(), a string orjson refuses (a lone surrogate) included."""
+    if not orjson:
+        monkeypatch.setattr(_answer, "_orjson", None)
+    for text in ("plain", "caf\u00e9 \u2603", "lone \ud800 surrogate"):
+        expected = result(rows=3, id=text)
+
+        async def answer(expected: Any = expected) -> Any:
+            return expected
+
+        exchange = run(app_for(Service(answer)))
+        assert exchange.status == 200
+        assert json.loads(exchange.body) == expected.to_dict()
+        assert int(exchange.headers["content-length"]) == len(exchange.body)
 
 
 def test_nan_in_a_result_is_a_500_whatever_the_encoder() -> None:
@@ -299,6 +328,23 @@ def test_a_big_answer_is_sent_in_pieces_equal_to_the_whole(
     assert "content-length" not in exchange.headers  # the server frames it (chunked)
     assert exchange.sent[-1] == {"type": "http.response.body", "body": b""}
     assert json.loads(exchange.body) == big.to_dict()
+
+
+def test_an_answer_is_big_by_what_it_holds_not_by_its_first_item() -> None:
+    """An answer's size is counted by the check's walk, each list before it is walked: one
+    whose first vectors are short and a later one long is big, streamed from a thread."""
+    tricky = result(rows=3, dims=2)
+    tricky.data[2].embedding = [0.5] * (_answer.BIG_ANSWER_VALUES + 10)
+    assert _answer.weight(tricky) <= _answer.BIG_ANSWER_VALUES  # the first item's estimate
+    assert _answer.small_answer(tricky, models.EmbeddingsResult, True) is None
+
+    async def answer() -> Any:
+        return tricky
+
+    exchange = run(app_for(Service(answer)))
+    assert exchange.status == 200
+    assert "content-length" not in exchange.headers  # streamed
+    assert json.loads(exchange.body) == tricky.to_dict()
 
 
 @pytest.mark.parametrize("orjson", [True, False])
