@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "generated"))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 import apps
+from load import BODY
 import model_inference_2024_05_01_preview as pkg
 from model_inference_2024_05_01_preview import _answer, _runtime, encoding, models
 
@@ -61,6 +62,10 @@ def plain_all_ints_within(numbers: Sequence[Any], low: int, high: int) -> bool:
 
 def plain_fields_as_they_are(value: Any, budget: Any = None) -> None:
     return None  # every field through its codec's dump
+
+
+def plain_model_as_it_came(model: Any, data: Any) -> None:
+    return None  # every field through its codec's decode
 
 
 def plain_unpack_bits(packed: Iterable[int]) -> bytes:
@@ -105,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: getattr(Result.from_dict(json.loads(texts[body])), helper)(fmt)
 
     small = Result.from_dict(answer([decoded.data[0].embedding] * 16))
+    # The server benchmark's request body (bench/load.py: 4 texts, 16 dimensions), parsed.
+    request = json.loads(BODY)
 
     def written(body: bytes) -> Any:
         """An answer's body as JSON data: orjson and the standard library write the same
@@ -129,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
             ("server: result check of the server benchmark's 4 x 16 answer (checked_dict)",
              served.checked_dict),
             ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
+        ]),
+        (_runtime, "_model_as_it_came", plain_model_as_it_came, [
+            ("server: request check of the server benchmark's body (validate), 1,000 times",
+             lambda: [models.EmbeddingsOptions.validate(request, max_errors=100)
+                      for _ in range(1000)],
+             lambda made: repr(made[0])),  # the types too: an enum member is not its str
         ]),
         (encoding, "_base64_bytes", plain_base64_bytes, [
             ("client: base64 answer to lists (json + model + vectors)", read("base64")),

@@ -662,6 +662,9 @@ class Model:
     def validate(cls, data: Any, *, max_errors: int | None = None) -> Self:
         """Check a JSON value strictly against the schema; ValidationError lists every problem,
         or with `max_errors`, stops at that many (its `truncated` says whether more exist)."""
+        made = _model_as_it_came(cls, data)
+        if made is not None:
+            return made  # type: ignore[no-any-return]
         if max_errors is None:
             errors: list[FieldError] = []
             result = cls._decode(data, "", errors, True)
@@ -936,3 +939,225 @@ def encode(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): encode(v) for k, v in value.items()}
     return value
+
+
+# ---- the server's request-side speed helper ---------------------------------------------
+# A request body's strict check (Model.validate), measured where it matters.
+
+_CAME_TYPES: Final = 1  # a value of one of these exact types
+_CAME_RANGE: Final = 2  # an int within these bounds
+_CAME_NUMBER: Final = 3  # an int, or a finite float
+_CAME_LITERAL: Final = 4  # one of these (type, value) pairs
+_CAME_ENUM: Final = 5  # a value of the enum's type: its member (an open enum: any such value)
+_CAME_NULLABLE: Final = 6  # None, or what this check takes
+_CAME_PLAIN_LIST: Final = 7  # a list whose items are all of these exact types
+_CAME_LIST: Final = 8  # a list whose items this check takes, each
+_CAME_MODEL: Final = 9  # an object that this model takes as it came
+_CAME_UNION: Final = 10  # the first of these (JSON types, check) whose types hold the value
+_CAME_ANY: Final = 11  # anything
+#: What _value_as_it_came answers when it cannot tell (the plain walk then says).
+_UNTOLD: Final = object()
+#: The JSON types a parser makes: a union tells its variants apart by these only.
+_JSON_TYPES: Final = frozenset((str, int, float, bool, type(None), list, dict))
+#: (wire name, attribute, required, check) for each field of a model.
+_CameChecks = tuple[tuple[str, str, bool, tuple[int, Any]], ...]
+_CAME: dict[type[Model], _CameChecks | None] = {}
+_ENUM_MISSING: Final = getattr(enum.Enum._missing_, "__func__", None)
+
+
+def _model_as_it_came(model: type[Model], data: Any) -> Any:
+    """`model` built from `data` (parsed JSON) when every value passes its strict check as it
+    came (a plain string, an int within its format's range, a known enum value, a list of
+    strings, ...), found with no codec call and no error list; None otherwise: validate() then
+    walks field by field, which also says where a problem is. An embeddings request is such
+    an object. What it builds is what the plain walk builds: the same values, enum members
+    for known enum values, unknown properties kept.
+
+    `python bench/helpers.py` (load 1.2-1.5 on 2 cores): the check (validate) of the server
+    benchmark's request body takes 2.2 us with it, 5.6 us field by field.
+    """
+    checks = _CAME.get(model, ())
+    if checks == ():
+        checks = _CAME[model] = _came_checks(model)
+    if checks is None or type(data) is not dict:
+        return None
+    try:
+        made = _made_as_it_came(model, checks, data)
+    except RecursionError:  # nested too deeply: the plain walk says so
+        return None
+    return None if made is _UNTOLD else made
+
+
+def _made_as_it_came(model: type[Model], checks: _CameChecks, data: dict[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    for wire, attr, required, check in checks:
+        if wire in data:
+            value = _value_as_it_came(check, data[wire])
+            if value is _UNTOLD:
+                return _UNTOLD
+            values[attr] = value
+        elif required:
+            return _UNTOLD
+    extra: dict[str, Any] = {}
+    if len(values) < len(data):
+        additional = model._additional
+        if additional is not ANY:  # refused (strict), or checked by a codec: the plain walk
+            return _UNTOLD
+        names = model._wire_names
+        extra = {key: value for key, value in data.items() if key not in names}
+    construct: Callable[..., Any] = model  # the generated dataclass __init__
+    return construct(**values, additional_properties=extra)
+
+
+def _value_as_it_came(check: tuple[int, Any], value: Any) -> Any:
+    """`value` as its codec's strict decode() makes it, when that passes; else _UNTOLD."""
+    kind, arg = check
+    seen = type(value)
+    if kind == _CAME_TYPES:
+        return value if seen in arg else _UNTOLD
+    if kind == _CAME_RANGE:
+        return value if seen is int and arg[0] <= value <= arg[1] else _UNTOLD
+    if kind == _CAME_NUMBER:
+        return value if seen is int or (seen is float and math.isfinite(value)) else _UNTOLD
+    if kind == _CAME_LITERAL:
+        return value if seen in _JSON_SCALAR_TYPES and (seen, value) in arg else _UNTOLD
+    if kind == _CAME_ENUM:
+        value_type, members, is_open = arg
+        if seen is not value_type:
+            return _UNTOLD
+        member = members.get(value)
+        if member is not None:
+            return member
+        return value if is_open else _UNTOLD
+    if kind == _CAME_NULLABLE:
+        return None if value is None else _value_as_it_came(arg, value)
+    if kind == _CAME_PLAIN_LIST:
+        types, low, high = arg
+        if seen is list and low <= len(value) <= high and _all_plain(value, types, True):
+            return value
+        return _UNTOLD
+    if kind == _CAME_LIST:
+        items, low, high = arg
+        if seen is not list or not low <= len(value) <= high:
+            return _UNTOLD
+        made = []
+        for item in value:
+            item = _value_as_it_came(items, item)
+            if item is _UNTOLD:
+                return _UNTOLD
+            made.append(item)
+        return made
+    if kind == _CAME_MODEL:
+        if seen is not dict:
+            return _UNTOLD
+        nested = _model_of(arg)
+        checks = _CAME.get(nested, ())
+        if checks == ():
+            checks = _CAME[nested] = _came_checks(nested)
+        return _UNTOLD if checks is None else _made_as_it_came(nested, checks, value)
+    if kind == _CAME_UNION:
+        if seen not in _JSON_TYPES:
+            return _UNTOLD
+        for types, variant in arg:
+            if seen in types:  # the first variant that can take a value of this type
+                return _value_as_it_came(variant, value)
+        return _UNTOLD
+    return value  # _CAME_ANY
+
+
+def _came_checks(model: type[Model]) -> _CameChecks | None:
+    """For each field of `model`, how _model_as_it_came tells that a value passes as it came;
+    None when a field has no such test (a constraint, a discriminated union, a map, a
+    recursive type)."""
+    checks = []
+    for field in model._fields:
+        check = _came_check(field.codec)
+        if check is None:
+            return None
+        checks.append((field.wire, field.attr, field.required, check))
+    return tuple(checks)
+
+
+def _came_check(codec: Codec) -> tuple[int, Any] | None:
+    kind = type(codec)
+    if kind is Codec:
+        return _CAME_ANY, None
+    if kind is NullableCodec:
+        assert isinstance(codec, NullableCodec)
+        inner = _came_check(codec.inner)
+        return None if inner is None else (_CAME_NULLABLE, inner)
+    if kind is ModelCodec:
+        return _CAME_MODEL, codec
+    if kind is EnumCodec:
+        assert isinstance(codec, EnumCodec)
+        enum_type = codec.enum_type
+        if getattr(enum_type._missing_, "__func__", 0) is not _ENUM_MISSING:
+            return None  # the enum finds members its own way
+        return _CAME_ENUM, (codec.value_type, dict(enum_type._value2member_map_), codec.open)
+    if kind is ArrayCodec:
+        assert isinstance(codec, ArrayCodec)
+        low = codec.min_items if codec.min_items is not None else 0
+        high = codec.max_items if codec.max_items is not None else math.inf
+        if codec._plain_types is not None:
+            return _CAME_PLAIN_LIST, (codec._plain_types, low, high)
+        items = _came_check(codec.items)
+        return None if items is None else (_CAME_LIST, (items, low, high))
+    if kind is UnionCodec:
+        assert isinstance(codec, UnionCodec)
+        if codec.discriminator is not None:
+            return None
+        variants = []
+        for variant in codec.variants:
+            check, types = _came_check(variant), _json_types_of(variant)
+            if check is None or types is None:
+                return None
+            variants.append((types, check))
+        return _CAME_UNION, tuple(variants)
+    if kind is StringCodec:
+        assert isinstance(codec, StringCodec)
+        if (codec.min_length, codec.max_length, codec.pattern) == (None, None, None):
+            return _CAME_TYPES, _STRING_TYPES
+    elif kind is BooleanCodec:
+        return _CAME_TYPES, frozenset((bool,))
+    elif kind is NumberCodec:
+        assert isinstance(codec, NumberCodec)
+        bounds = (codec.minimum, codec.maximum, codec.exclusive_minimum, codec.exclusive_maximum)
+        if bounds == (None, None, None, None):
+            if not codec.integer:
+                return _CAME_NUMBER, None
+            return _CAME_RANGE, _INT_RANGES.get(codec.format or "", (-math.inf, math.inf))
+    elif kind is LiteralCodec:
+        assert isinstance(codec, LiteralCodec)
+        try:
+            return _CAME_LITERAL, frozenset((type(v), v) for v in codec.values)
+        except TypeError:  # an array or object among the values
+            return None
+    return None  # constraints, a map, a discriminated union, a recursive type
+
+
+def _json_types_of(codec: Codec) -> frozenset[type] | None:
+    """The JSON types of the values `codec` can take at all: any other fails its decode()."""
+    kind = type(codec)
+    if kind is StringCodec:
+        return frozenset((str,))
+    if kind is NumberCodec:
+        return frozenset((int, float))
+    if kind is BooleanCodec:
+        return frozenset((bool,))
+    if kind is NullCodec:
+        return frozenset((type(None),))
+    if kind is ArrayCodec:
+        return frozenset((list,))
+    if kind is ModelCodec or kind is MapCodec:
+        return frozenset((dict,))
+    if kind is EnumCodec:
+        assert isinstance(codec, EnumCodec)
+        return frozenset((codec.value_type,))
+    if kind is LiteralCodec:
+        assert isinstance(codec, LiteralCodec)
+        return frozenset(map(type, codec.values))
+    if kind is NullableCodec:
+        assert isinstance(codec, NullableCodec)
+        inner = _json_types_of(codec.inner)
+        return None if inner is None else inner | {type(None)}
+    return None  # anything else (a union, any value): not told apart
