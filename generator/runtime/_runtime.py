@@ -821,7 +821,13 @@ def _fields_as_they_are(value: Model, budget: list[int] | None = None) -> dict[s
                     budget[0] -= len(item)
                     if budget[0] < 0:
                         raise AnswerTooBig
-                passes = _all_plain(item, _NUMBER_TYPES, True) and _finite_sum(item)
+                # _all_plain (strict) and _finite_sum, without their two calls per vector.
+                try:
+                    passes = _NUMBER_TYPES.issuperset(map(type, item)) and math.isfinite(
+                        sum(item, 0.0)
+                    )
+                except OverflowError:  # an int too large for a float: the plain walk
+                    passes = False
             else:
                 passes = arg is not None and seen in arg
         elif kind == _AS_IS_MODEL:
