@@ -103,13 +103,10 @@ class _CappedErrors(list[FieldError]):
         super().append(error)
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
 def join_path(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    if _IDENTIFIER.match(key):
+    if key.isascii() and key.isidentifier():  # [A-Za-z_][A-Za-z0-9_]*, with no regex to compile
         return f"{path}.{key}" if path else key
     return f"{path}[{key!r}]"
 

@@ -55,9 +55,15 @@ def test_a_generated_package_installs_and_builds_a_wheel(tmp_path: Path) -> None
     _pip(python, "install", "--quiet", str(source))
     out = _run(python, f"""
 import importlib.metadata as md, pathlib, sys
+import httpx
+before = set(sys.modules)
 import {PACKAGE} as pkg
 from {PACKAGE} import ModelInferenceClient
 assert "asyncio" not in sys.modules, "the sync client imported asyncio"
+# Its import cost is the package's own modules: nothing beyond what httpx imports (such as
+# dataclasses, or uuid with platform) is loaded with it (bench/run.py --only import).
+added = sorted(m for m in set(sys.modules) - before if m.split(".")[0] != "{PACKAGE}")
+assert not added, f"the sync client imported {{added}} beyond httpx"
 from {PACKAGE} import AsyncModelInferenceClient
 dist = md.distribution("{PACKAGE.replace('_', '-')}")
 print(dist.version)
