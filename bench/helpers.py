@@ -35,7 +35,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 import apps
 from load import BODY
 import model_inference_2024_05_01_preview as pkg
-from model_inference_2024_05_01_preview import _answer, _runtime, encoding, models
+from model_inference_2024_05_01_preview import _answer, _asgi, _runtime, encoding, models
 
 # ---- the plain ways -----------------------------------------------------------------------
 
@@ -66,6 +66,10 @@ def plain_fields_as_they_are(value: Any, budget: Any = None) -> None:
 
 def plain_model_as_it_came(model: Any, data: Any) -> None:
     return None  # every field through its codec's decode
+
+
+def plain_parsed_by_orjson(raw: bytes) -> Any:
+    return _asgi._NOT_PARSED  # the standard library parses every body
 
 
 def plain_unpack_bits(packed: Iterable[int]) -> bytes:
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
              lambda: [models.EmbeddingsOptions.validate(request, max_errors=100)
                       for _ in range(1000)],
              lambda made: repr(made[0])),  # the types too: an enum member is not its str
+        ]),
+        (_asgi, "_parsed_by_orjson", plain_parsed_by_orjson, [
+            ("server: reading the server benchmark's request body (JSON), 1,000 times",
+             lambda: [_asgi._json_of(BODY) for _ in range(1000)], lambda read: repr(read[0])),
         ]),
         (encoding, "_base64_bytes", plain_base64_bytes, [
             ("client: base64 answer to lists (json + model + vectors)", read("base64")),

@@ -8,7 +8,8 @@ Every answer other than success is written in the body shape the spec documents 
 status (exact, then `4XX`, then `default`), with the code also in `x-ms-error-code`. A service
 method answers an error by raising ServiceError (a DynamicBatcher's QueueFull is 429 with
 Retry-After, its BatcherClosed 503); any other exception is a generic 500, logged with the
-request id, and nothing of it reaches the client. Standard library only.
+request id, and nothing of it reaches the client. Standard library only (orjson, when
+installed, parses request bodies).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import hmac
+import importlib
 import json
 import logging
 import math
@@ -885,13 +887,12 @@ class _Server:
             self.ready = True
 
     async def _call_service(
-        self, route: Route, body: _t.Any, context: RequestContext, request: _Request
+        self, route: Route, body: _t.Any, context: RequestContext, request: _Request, guard: _Guard
     ) -> _t.Any:
         """The service method's result, within request_timeout (else 504), cancelled when the
         client goes away (then _ClientGone)."""
-        task = asyncio.current_task()
-        assert task is not None
-        guard = _CLOCK.guard(task, request, self.options.request_timeout)
+        task = guard.task
+        guard.arm(request, self.options.request_timeout)
         try:
             return await getattr(self.service, route.handler)(body, context)
         except asyncio.CancelledError:
@@ -913,8 +914,6 @@ class _Server:
                 "Timeout",
                 f"The service did not answer within {self.options.request_timeout:g} s.",
             ) from None
-        finally:
-            guard.close()
 
     async def _handle(
         self, route: Route, path_params: dict[str, str], request: _Request
@@ -962,7 +961,9 @@ class _Server:
                 )
         else:
             request.exchange.api_version = api_version
-        public_headers = {k: v for k, v in headers.items() if k not in self.key_headers}
+        public_headers = dict(headers)
+        for name in self.key_headers:
+            public_headers.pop(name, None)
         mode = route.default_mode
         if route.extra_parameters_header is not None:
             mode = headers.get(route.extra_parameters_header.lower(), mode)
@@ -1008,12 +1009,15 @@ class _Server:
                     target=name,
                 )
         body: _t.Any = None
-        if route.body_model is not None:
-            body = await self._read_json(route, request)
-            if body is not None:
-                _apply_extra_parameters_mode(route, mode, body, context)
+        task = asyncio.current_task()
+        assert task is not None
+        guard = _guard(task)  # the body's time limit, then the service's
         try:
-            result = await self._call_service(route, body, context, request)
+            if route.body_model is not None:
+                body = await self._read_json(route, request, guard)
+                if body is not None:
+                    _apply_extra_parameters_mode(route, mode, body, context)
+            result = await self._call_service(route, body, context, request, guard)
         except ServiceError as error:
             raise _failure_of(error) from None
         except QueueFull as full:  # a DynamicBatcher's queue is full: come back later
@@ -1026,6 +1030,8 @@ class _Server:
                 503, "ServiceUnavailable", "The server is shutting down.", retry_after=1
             )
             raise _failure_of(closing) from None
+        finally:
+            guard.close()
         if route.result is not None and not isinstance(result, route.result):
             raise TypeError(
                 f"{route.operation_id} returned {type(result).__name__}, "
@@ -1033,18 +1039,16 @@ class _Server:
             )
         return route.status, result
 
-    async def _read_json(self, route: Route, request: _Request) -> _t.Any:
+    async def _read_json(self, route: Route, request: _Request, guard: _Guard) -> _t.Any:
         """The body (see _read_json), within body_timeout (else 408, and the connection
         closed)."""
-        task = asyncio.current_task()
-        assert task is not None
-        guard = _CLOCK.guard(task, None, self.options.body_timeout)
+        guard.arm(None, self.options.body_timeout)
         try:
             return await _read_json(
                 route, request.receive, request.headers, self.max_body_bytes, request
             )
         except asyncio.CancelledError:
-            if not guard.expired or task.uncancel() > 0:
+            if not guard.expired or guard.task.uncancel() > 0:
                 raise
             raise _Failure(
                 408,
@@ -1052,8 +1056,6 @@ class _Server:
                 f"The request body did not arrive within {self.options.body_timeout:g} s.",
                 headers={"connection": "close"},
             ) from None
-        finally:
-            guard.close()
 
     def _safe_error_reply(
         self,
@@ -1105,6 +1107,8 @@ def _apply_extra_parameters_mode(
     route: Route, mode: str, body: _rt.Model, context: RequestContext
 ) -> None:
     """Pass through, drop or refuse the body's unknown properties, as `mode` says."""
+    if not body.additional_properties and _holds_no_models(type(body)):
+        return  # none anywhere (context.extra_body is already empty)
     _error_mode, drop_mode, pass_mode = route.modes
     if mode == pass_mode:
         # Kept where they are; the body's own ones also in context.extra_body.
@@ -1139,9 +1143,15 @@ def _headers_of(
     them back gives the bytes sent), and the single-valued headers repeated with different
     values. A repeated header is otherwise one value joined with ", "; a single-valued one
     repeated with the same value counts once."""
-    headers: dict[str, str] = {}
+    raw = scope.get("headers", ())
+    if type(raw) is not list:
+        raw = list(raw)
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):  # no header repeated (the common case): done in one pass
+        return headers, ()
+    headers = {}
     conflicts: list[str] = []
-    for raw_name, raw_value in scope.get("headers", ()):
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         if name not in headers:
@@ -1376,30 +1386,38 @@ def _failure_of(error: ServiceError) -> _Failure:
 
 
 class _Guard:
-    """The time limit of one phase of a request (its body, its service call): when it
-    passes, the request's task is cancelled (`expired` says so). For a service call, once it
-    has run WATCH_AFTER seconds, a task also watches for the client going away and cancels
-    it then: most calls end before, and cost no task at all. The limits of every phase in
-    flight on a thread's event loop are checked by one timer (_Clock), not a timer each."""
+    """The time limit of a request's phase (its body, then its service call: one guard,
+    re-armed for each): when it passes, the request's task is cancelled (`expired` says so).
+    For a service call, once it has run WATCH_AFTER seconds, a task also watches for the
+    client going away and cancels it then: most calls end before, and cost no task at all.
+    The limits of every phase in flight on an event loop are checked by one timer (_Clock),
+    not a timer each."""
 
-    __slots__ = ("deadline", "expired", "request", "started", "task", "watcher")
+    __slots__ = ("clock", "deadline", "expired", "request", "started", "task", "watcher")
 
-    def __init__(
-        self,
-        task: asyncio.Task[_t.Any],
-        request: _Request | None,
-        started: float,
-        deadline: float | None,
-    ) -> None:
+    def __init__(self, clock: _Clock, task: asyncio.Task[_t.Any]) -> None:
+        self.clock = clock
         self.task = task
-        self.request = request
-        self.started = started
-        self.deadline = deadline
+        self.request: _Request | None = None
+        self.started = 0.0
+        self.deadline: float | None = None
         self.expired = False
         self.watcher: asyncio.Task[None] | None = None
 
+    def arm(self, request: _Request | None, seconds: float | None) -> None:
+        """Start a phase: `seconds` from now (None: no limit), the client watched for going
+        away when `request` is given."""
+        clock = self.clock
+        self.started = now = clock.loop.time()
+        self.deadline = None if seconds is None else now + seconds
+        self.request = request
+        if seconds is not None or request is not None:
+            clock.phases.add(self)
+            if clock.handle is None:
+                clock.handle = clock.loop.call_at(now + clock.TICK, clock.tick)
+
     def close(self) -> None:
-        _CLOCK.phases.discard(self)
+        self.clock.phases.discard(self)
         watcher = self.watcher
         if watcher is not None:
             watcher.cancel()
@@ -1409,37 +1427,21 @@ class _Guard:
                 watcher.exception()
 
 
-class _Clock(threading.local):
-    """The phases in flight on this thread's event loop, and the one timer that checks them
-    every TICK seconds while there are any: a deadline is kept to within TICK. One timer
-    handle per phase (or asyncio.timeout) costs more than a small request's own work."""
+class _Clock:
+    """The phases in flight on one event loop, and the one timer that checks them every TICK
+    seconds while there are any: a deadline is kept to within TICK. One timer handle per
+    phase (or asyncio.timeout) costs more than a small request's own work."""
 
     TICK = 0.05
 
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.phases: set[_Guard] = set()
         self.handle: asyncio.TimerHandle | None = None
 
-    def guard(
-        self, task: asyncio.Task[_t.Any], request: _Request | None, seconds: float | None
-    ) -> _Guard:
-        loop = asyncio.get_running_loop()
-        if loop is not self.loop:  # a new loop on this thread: the old one's phases are over
-            self.loop, self.phases, self.handle = loop, set(), None
-        now = loop.time()
-        phase = _Guard(task, request, now, None if seconds is None else now + seconds)
-        if seconds is not None or request is not None:
-            self.phases.add(phase)
-            if self.handle is None:
-                self.handle = loop.call_at(now + self.TICK, self._tick)
-        return phase
-
-    def _tick(self) -> None:
+    def tick(self) -> None:
         self.handle = None
         loop = self.loop
-        if loop is None:
-            return
         now = loop.time()
         for phase in list(self.phases):
             if phase.deadline is not None and now >= phase.deadline:
@@ -1453,12 +1455,29 @@ class _Clock(threading.local):
             ):
                 phase.watcher = loop.create_task(_watch_disconnect(phase.request, phase.task))
         if self.phases:
-            self.handle = loop.call_at(now + self.TICK, self._tick)
+            self.handle = loop.call_at(now + self.TICK, self.tick)
+
+
+class _Clocks(threading.local):
+    """This thread's clock: the one of the event loop it last ran a request on."""
+
+    clock: _Clock | None = None
+
+
+_CLOCKS = _Clocks()
+
+
+def _guard(task: asyncio.Task[_t.Any]) -> _Guard:
+    """A guard for `task`'s phases, on the clock of its event loop (not yet armed)."""
+    loop = task.get_loop()
+    clock = _CLOCKS.clock
+    if clock is None or clock.loop is not loop:  # another loop on this thread: its own clock
+        clock = _CLOCKS.clock = _Clock(loop)
+    return _Guard(clock, task)
 
 
 #: Seconds a service call runs before its client is watched for going away.
 WATCH_AFTER = 0.05
-_CLOCK = _Clock()
 
 
 async def _watch_disconnect(request: _Request, task: asyncio.Task[_t.Any]) -> None:
@@ -1544,6 +1563,40 @@ async def _read_json(
         if route.body_required:
             raise _Failure(400, "InvalidRequestBody", "The request body is required.")
         return None
+    data = _json_of(raw)
+    assert route.body_model is not None
+    try:
+        return route.body_model.validate(data, max_errors=MAX_ERROR_DETAILS)
+    except RecursionError:
+        raise _Failure(
+            400, "InvalidRequestBody", "The request body is nested too deeply."
+        ) from None
+    except _rt.ValidationError as exc:
+        shown = "; ".join(_clip(str(e), 300) for e in exc.errors[:5])
+        more = f" (and {len(exc.errors) - 5} more)" if len(exc.errors) > 5 else ""
+        if exc.truncated:
+            more += " (more errors not shown)"
+        raise _Failure(
+            400,
+            "InvalidRequestBody",
+            f"The request body is invalid: {shown}{more}",
+            details=[
+                _Detail(_clip(e.path, 1000), "InvalidValue", _clip(e.message, 300))
+                for e in exc.errors
+            ],
+        ) from None
+
+
+def _json_of(raw: bytes) -> _t.Any:
+    """A request body's JSON (400 when it is not UTF-8 JSON): by orjson when it takes it, else
+    by the standard library."""
+    data = _parsed_by_orjson(raw)
+    return _parsed(raw) if data is _NOT_PARSED else data
+
+
+def _parsed(raw: bytes) -> _t.Any:
+    """A request body's JSON by the standard library: UTF-8 (else 400), JSON without NaN,
+    infinities or a byte order mark (else 400, in its words), no lone surrogate (else 400)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -1566,27 +1619,43 @@ async def _read_json(
         raise _Failure(
             400, "InvalidRequestBody", "The request body holds an unpaired UTF-16 surrogate."
         )
-    assert route.body_model is not None
+    return data
+
+
+def _import_orjson() -> _t.Any:
     try:
-        return route.body_model.validate(data, max_errors=MAX_ERROR_DETAILS)
-    except RecursionError:
-        raise _Failure(
-            400, "InvalidRequestBody", "The request body is nested too deeply."
-        ) from None
-    except _rt.ValidationError as exc:
-        shown = "; ".join(_clip(str(e), 300) for e in exc.errors[:5])
-        more = f" (and {len(exc.errors) - 5} more)" if len(exc.errors) > 5 else ""
-        if exc.truncated:
-            more += " (more errors not shown)"
-        raise _Failure(
-            400,
-            "InvalidRequestBody",
-            f"The request body is invalid: {shown}{more}",
-            details=[
-                _Detail(_clip(e.path, 1000), "InvalidValue", _clip(e.message, 300))
-                for e in exc.errors
-            ],
-        ) from None
+        return importlib.import_module("orjson")
+    except ImportError:
+        return None
+
+
+#: orjson, when installed: it parses request bodies (_parsed_by_orjson).
+_orjson = _import_orjson()
+_NOT_PARSED: _t.Final = object()
+#: Each byte as "0" if it is a digit, else " ": 19 zeros in a row are a number that may be an
+#: integer past 64 bits, which orjson reads as a float (a regular expression's search takes
+#: twice as long on a small body).
+_DIGITS_AS_ZEROS = bytes.maketrans(bytes(range(256)), b" " * 48 + b"0" * 10 + b" " * 198)
+_LONG_NUMBER = b"0" * 19
+
+
+def _parsed_by_orjson(raw: bytes) -> _t.Any:
+    """A request body's JSON by orjson, when installed; _NOT_PARSED when it is not, when
+    orjson refuses the body (the standard library then parses it and says what is wrong,
+    in its words), or when the body holds a run of 19 digits or more (orjson reads an
+    integer past 64 bits as a float; the standard library keeps it exact). A body that
+    orjson takes, the standard library takes too, with the same values (tests/runtime says
+    so), and it is UTF-8 without lone surrogates, NaN or infinities (orjson refuses them).
+
+    `python bench/helpers.py` (load 3.8 on 2 cores): reading the server benchmark's request
+    body takes 0.9 us with it, 2.2 us with the standard library (json and the checks above).
+    """
+    if _orjson is None or _LONG_NUMBER in raw.translate(_DIGITS_AS_ZEROS):
+        return _NOT_PARSED
+    try:
+        return _orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError is one
+        return _NOT_PARSED
 
 
 def _check_media_type(content_type: str) -> None:
