@@ -72,6 +72,12 @@ def plain_parsed_by_orjson(raw: bytes) -> Any:
     return _asgi._NOT_PARSED  # the standard library parses every body
 
 
+def plain_decode_in_place(items: Any, values: list[Any], path: str, errors: list[Any],
+                          strict: bool) -> list[Any]:
+    # A new list of models, each with its own additional_properties dict, beside the parsed one.
+    return [items.decode(v, f"{path}[{i}]", errors, strict) for i, v in enumerate(values)]
+
+
 def plain_unpack_bits(packed: Iterable[int]) -> bytes:
     return bytes((byte >> shift) & 1 for byte in packed for shift in range(7, -1, -1))
 
@@ -108,10 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     # What the server benchmark's service answers (bench/apps.py, 4 inputs, 16 dimensions).
     served = Result.from_dict(json.loads(apps.floor_body()))
 
+    result_codec = _runtime.ModelCodec(lambda: Result)
+
     def read(body: str, helper: str = "vectors") -> Callable[[], Any]:
-        """What a client does with the answer: json.loads, the model, the vectors."""
+        """What a client does with the answer: json.loads, the model (as the client decodes
+        the JSON it has just parsed: owned), the vectors."""
         fmt = "float" if body == "small" else body
-        return lambda: getattr(Result.from_dict(json.loads(texts[body])), helper)(fmt)
+        return lambda: getattr(_runtime.decode_answer(
+            result_codec, json.loads(texts[body]), "answer", owned=True), helper)(fmt)
 
     small = Result.from_dict(answer([decoded.data[0].embedding] * 16))
     # The server benchmark's request body (bench/load.py: 4 texts, 16 dimensions), parsed.
@@ -133,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
              lambda: Result.validate(floats)),
             ("server: encoding the float answer (to_dict)", lambda: _runtime.encode(decoded)),
             ("server: result check of the float answer (checked_dict)", decoded.checked_dict),
+        ]),
+        (_runtime, "_decode_in_place", plain_decode_in_place, [
+            ("client: float answer to lists (json + model + vectors)", read("float")),
+            ("client: float answer to float32 arrays", read("float", "vectors_array")),
+            ("client: base64 answer to lists (json + model + vectors)", read("base64")),
         ]),
         (_runtime, "_fields_as_they_are", plain_fields_as_they_are, [
             ("server: the server benchmark's 4 x 16 answer checked and written (small_answer)",

@@ -78,6 +78,8 @@ SECRET_HEADERS = frozenset(
     )
 )
 _REDACTED = "REDACTED"
+#: Request bodies: UTF-8 as it is (not \u escapes); NaN and infinities refused (not JSON).
+_JSON_BODY = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 _T = _t.TypeVar("_T")
 _S = _t.TypeVar("_S")
@@ -373,7 +375,7 @@ class _Prepared:
     call: Call
     url: str
     params: dict[str, str]
-    headers: httpx.Headers
+    headers: dict[str, str]  # by lower-case name
     content: bytes | None
     timeout: Timeout | NotGiven
     max_retries: int
@@ -385,7 +387,7 @@ class _Prepared:
         call: Call,
         url: str,
         params: dict[str, str],
-        headers: httpx.Headers,
+        headers: dict[str, str],
         content: bytes | None,
         timeout: Timeout | NotGiven,
         max_retries: int,
@@ -745,35 +747,36 @@ class BaseClient:
             if value is not NOT_GIVEN:
                 query[name] = _text(value)
         query.update(call.extra_query or {})
-        request_headers = httpx.Headers(
-            {
-                "accept": "application/json",
-                "user-agent": self.user_agent,
-                # One id per call, the same on every retry, so that the service's logs tie them.
-                "x-ms-client-request-id": _call_id(),
-            }
-        )
-        request_headers.update(self._headers)
+        # By lower-case name, so that a later source replaces an earlier one whatever its case;
+        # a plain dict, made into httpx.Headers once, by httpx, when each attempt is built.
+        request_headers: dict[str, str] = {
+            "accept": "application/json",
+            "user-agent": self.user_agent,
+            # One id per call, the same on every retry, so that the service's logs tie them.
+            "x-ms-client-request-id": _call_id(),
+        }
+        request_headers.update(self._headers.items())  # httpx gives the names in lower case
         for name, value in call.headers.items():
             if value is not NOT_GIVEN:
-                request_headers[name] = _text(value)
-        request_headers.update(call.extra_headers or {})
+                request_headers[name.lower()] = _text(value)
+        for name, value in (call.extra_headers or {}).items():
+            request_headers[name.lower()] = value
         mode = call.extra_parameters
         if (
             payload is not None
             and mode is not None
-            and mode[0] not in request_headers
+            and mode[0].lower() not in request_headers
             and any(key not in known for key in payload)
         ):
             # Fields the spec does not know reach the model only when the header says so:
             # sending them (extra_body) is asking for that, unless the caller chose a mode.
-            request_headers[mode[0]] = mode[1]
+            request_headers[mode[0].lower()] = mode[1]
         path = call.path
         for name, value in call.path_params.items():
             path = path.replace("{" + name + "}", _path_segment(_text(value)))
         content = None
         if payload is not None:
-            content = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode()
+            content = _JSON_BODY.encode(payload).encode()
             request_headers["content-type"] = "application/json"
         retries = self.max_retries if isinstance(call.max_retries, NotGiven) else call.max_retries
         budget = (
@@ -807,8 +810,7 @@ class BaseClient:
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, prepared: _Prepared, token: str | None
     ) -> httpx.Request:
-        headers = httpx.Headers(prepared.headers)
-        headers.update(self._auth_headers(token))
+        headers = prepared.headers | self._auth_headers(token)  # auth: lower-case names too
         return client.build_request(
             prepared.call.method,
             prepared.url,
@@ -933,26 +935,26 @@ class BaseClient:
 
     def _result(self, prepared: _Prepared, attempt: _Attempt) -> _t.Any:
         assert attempt.response is not None
-        response: httpx.Response = attempt.response
-        call = prepared.call
-        codec = call.result
-
-        def parse() -> _t.Any:
-            try:
-                if not call.answer_has_body:
-                    return None
-                if codec is None:
-                    return response.json() if response.content else None
-                return decode_answer(codec, response.json(), call.name)
-            except (ValueError, RecursionError):  # not JSON, not text, not the schema
-                pass
-            # Raised out of the except clause: the error it caught, holding the raw body, is
-            # not kept as the context.
-            raise self._invalid_answer(response, "", codec, attempt)
-
         if self._raw:
-            return RawResponse(response, parse, attempt.number)
-        return parse()
+            parse = functools.partial(self._parse, prepared.call, attempt.response, attempt)
+            return RawResponse(attempt.response, parse, attempt.number)
+        return self._parse(prepared.call, attempt.response, attempt)
+
+    def _parse(self, call: Call, response: httpx.Response, attempt: _Attempt) -> _t.Any:
+        """The typed result of a success answer, or APIResponseValidationError."""
+        codec = call.result
+        try:
+            if not call.answer_has_body:
+                return None
+            if codec is None:
+                return response.json() if response.content else None
+            # Parsed here for this call alone: decoding may reuse its lists (owned).
+            return decode_answer(codec, response.json(), call.name, owned=True)
+        except (ValueError, RecursionError):  # not JSON, not text, not the schema
+            pass
+        # Raised out of the except clause: the error it caught, holding the raw body, is not
+        # kept as the context.
+        raise self._invalid_answer(response, "", codec, attempt)
 
     def _invalid_answer(
         self,

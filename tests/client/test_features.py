@@ -65,6 +65,20 @@ def test_headers_query_and_user_agent(server: FaultServer) -> None:
     assert second.headers["x-ms-client-request-id"] == "mine"
 
 
+def test_a_header_given_again_in_another_case_replaces_the_earlier_one(
+    server: FaultServer,
+) -> None:
+    with client_0501.ModelInferenceClient(server.url, headers={"Accept": "text/plain",
+                                                               "X-Team": "search"}) as client:
+        client.get_embeddings(input=["a"])
+        client.get_embeddings(input=["a"], extra_headers={"ACCEPT": "application/x-mine",
+                                                          "x-team": "other"})
+    for request, accept, team in zip(server.requests, ("text/plain", "application/x-mine"),
+                                     ("search", "other"), strict=True):
+        assert [v for k, v in request.raw_headers if k == "accept"] == [accept]
+        assert [v for k, v in request.raw_headers if k == "x-team"] == [team]
+
+
 def test_model_deployment_header_2024_04(server: FaultServer) -> None:
     with client_0401.ModelInferenceClient(server.url, api_key="k") as client:
         client.get_image_embeddings(input=[{"image": "x"}], azureml_model_deployment="dino-v2")
