@@ -641,13 +641,12 @@ class _Server:
         self.stopping = False
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "lifespan":
+                await self._lifespan(receive, send)
+            elif kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
             return
         headers, conflicts = _headers_of(scope, self.single_valued)
         offered_id = headers.get("x-ms-client-request-id")
@@ -1288,8 +1287,8 @@ def _uuid4() -> str:
     """A random (version 4) UUID as text, as str(uuid.uuid4()) writes it, without building a
     UUID nor a system call: a request id needs to be unique, not unpredictable (the random
     module reseeds in a forked worker)."""
-    text = f"{random.getrandbits(128) & _UUID_CLEARED | _UUID_SET:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = random.randbytes(16).hex()  # then the version (4) and the variant (RFC 4122) digits
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:]}"
 
 
 _NO_MODELS: dict[type[_rt.Model], bool] = {}
@@ -1322,8 +1321,8 @@ def _codec_holds_no_models(codec: _rt.Codec) -> bool:
 
 
 #: The version (4) and variant (RFC 4122) bits of a random UUID.
-_UUID_CLEARED = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+#: A random hex digit -> a random digit of the RFC 4122 variant (10xx in binary).
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def _header_value(value: str) -> str:

@@ -19,7 +19,7 @@ import os
 import time
 import typing as _t
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: The latency histogram's bucket bounds, in seconds (an embedding call: 1 ms to a minute).
 LATENCY_BUCKETS = (
@@ -60,7 +60,6 @@ class Exchange:
     outcome: str = ""
     span: _t.Any = None
     span_token: _t.Any = None
-    extra: dict[str, _t.Any] = field(default_factory=dict)
 
 
 class _Metrics:

@@ -1077,9 +1077,11 @@ def _made_as_it_came(model: type[Model], checks: _CameChecks, data: dict[str, An
     values: dict[str, Any] = {}
     for wire, attr, required, check in checks:
         if wire in data:
-            value = _value_as_it_came(check, data[wire])
-            if value is _UNTOLD:
-                return _UNTOLD
+            value = data[wire]
+            if check[0] != _CAME_TYPES or type(value) not in check[1]:  # a string: taken here
+                value = _value_as_it_came(check, value)
+                if value is _UNTOLD:
+                    return _UNTOLD
             values[attr] = value
         elif required:
             return _UNTOLD

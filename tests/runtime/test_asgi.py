@@ -174,3 +174,14 @@ def test_a_whole_request_through_a_hand_built_api() -> None:
     status, headers, body = _call(app, "/echo", b"{}", [(b"api-key", b"k"), json_type])
     assert status == 400 and headers["x-ms-error-code"] == "InvalidRequestBody"
     assert len(headers["x-request-id"]) == 36  # a uuid4
+
+
+def test_request_ids_are_random_version_4_uuids_as_uuid_writes_them() -> None:
+    import uuid
+
+    ids = [_asgi._uuid4() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    assert {text[19] for text in ids} == set("89ab")  # the variant digit takes each value
