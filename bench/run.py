@@ -395,12 +395,25 @@ def client(runs: int) -> None:
         # The cyclic GC's passes during each contender's calls (gc.callbacks): once a call's
         # new containers pass CPython's young-generation threshold (700), a pass walks every
         # list just parsed, 262,144 floats here; raw json.loads of 256 rows stays under it.
+        # Also which generation each pass collected (every tenth young pass takes the middle
+        # one too) and the time spent in them: what the passes cost each contender.
         passes: dict[tuple[str, str], int] = {}
+        older: dict[tuple[str, str], int] = {}
+        in_gc: dict[tuple[str, str], float] = {}
         running: list[tuple[str, str]] = []
+        pass_started = [0.0]
 
         def count_pass(phase: str, info: dict[str, Any]) -> None:
-            if phase == "start" and running:
+            if not running:
+                return
+            if phase == "start":
                 passes[running[0]] = passes.get(running[0], 0) + 1
+                if info.get("generation", 0) > 0:
+                    older[running[0]] = older.get(running[0], 0) + 1
+                pass_started[0] = time.perf_counter()
+            else:
+                spent = time.perf_counter() - pass_started[0]
+                in_gc[running[0]] = in_gc.get(running[0], 0.0) + spent
 
         gc.callbacks.append(count_pass)
         for round_number in range(calls):
@@ -460,8 +473,11 @@ def client(runs: int) -> None:
                "(float32 arrays from both)", speedup("float32 arrays", name) >= 5,
                f"{speedup('float32 arrays', name):.2f}x")
     for case, (*_, names) in cases.items():
-        say(f"INFO           GC passes per call, {case}: " + ", ".join(
-            f"{name} {passes.get((case, name), 0) / calls:.2f}" for name in names))
+        say(f"INFO           GC passes per call, {case} (of them older generations; ms in "
+            "GC per call): " + ", ".join(
+                f"{name} {passes.get((case, name), 0) / calls:.2f} "
+                f"({older.get((case, name), 0) / calls:.2f}; "
+                f"{in_gc.get((case, name), 0.0) * 1000 / calls:.2f} ms)" for name in names))
     for name, baseline in baselines.items():
         say(f"INFO           {name}: base64 vs float JSON to lists of Python floats: "
             f"{speedup('lists', name):.2f}x ({baseline}: {speedup('lists', baseline):.2f}x)")
