@@ -207,7 +207,7 @@ class Observer:
             self._tracer = self._otel[2].get_tracer(tracer_name or logger)
 
     def begin(self, method: str, request_id: str, headers: Mapping[str, str]) -> Exchange:
-        exchange = Exchange(method=method, request_id=request_id, started=time.perf_counter())
+        exchange = Exchange(method, request_id, time.perf_counter())
         if self.metrics is not None:
             self.metrics.started()
         if self._otel is not None and self._tracer is not None:

@@ -1038,12 +1038,10 @@ _CAME_NULLABLE: Final = 6  # None, or what this check takes
 _CAME_PLAIN_LIST: Final = 7  # a list whose items are all of these exact types
 _CAME_LIST: Final = 8  # a list whose items this check takes, each
 _CAME_MODEL: Final = 9  # an object that this model takes as it came
-_CAME_UNION: Final = 10  # the first of these (JSON types, check) whose types hold the value
+_CAME_UNION: Final = 10  # JSON type -> the check of the first variant taking that type
 _CAME_ANY: Final = 11  # anything
 #: What _value_as_it_came answers when it cannot tell (the plain walk then says).
 _UNTOLD: Final = object()
-#: The JSON types a parser makes: a union tells its variants apart by these only.
-_JSON_TYPES: Final = frozenset((str, int, float, bool, type(None), list, dict))
 #: (wire name, attribute, required, check) for each field of a model.
 _CameChecks = tuple[tuple[str, str, bool, tuple[int, Any]], ...]
 _CAME: dict[type[Model], _CameChecks | None] = {}
@@ -1143,12 +1141,8 @@ def _value_as_it_came(check: tuple[int, Any], value: Any) -> Any:
             checks = _CAME[nested] = _came_checks(nested)
         return _UNTOLD if checks is None else _made_as_it_came(nested, checks, value)
     if kind == _CAME_UNION:
-        if seen not in _JSON_TYPES:
-            return _UNTOLD
-        for types, variant in arg:
-            if seen in types:  # the first variant that can take a value of this type
-                return _value_as_it_came(variant, value)
-        return _UNTOLD
+        variant = arg.get(seen)  # the first variant that can take a value of this JSON type
+        return _UNTOLD if variant is None else _value_as_it_came(variant, value)
     return value  # _CAME_ANY
 
 
@@ -1193,13 +1187,14 @@ def _came_check(codec: Codec) -> tuple[int, Any] | None:
         assert isinstance(codec, UnionCodec)
         if codec.discriminator is not None:
             return None
-        variants = []
+        first: dict[type, tuple[int, Any]] = {}
         for variant in codec.variants:
             check, types = _came_check(variant), _json_types_of(variant)
             if check is None or types is None:
                 return None
-            variants.append((types, check))
-        return _CAME_UNION, tuple(variants)
+            for json_type in types:
+                first.setdefault(json_type, check)
+        return _CAME_UNION, first
     if kind is StringCodec:
         assert isinstance(codec, StringCodec)
         if (codec.min_length, codec.max_length, codec.pattern) == (None, None, None):
