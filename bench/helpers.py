@@ -78,6 +78,10 @@ def plain_decode_in_place(items: Any, values: list[Any], path: str, errors: list
     return [items.decode(v, f"{path}[{i}]", errors, strict) for i, v in enumerate(values)]
 
 
+def plain_variants_for(union: Any, value: Any) -> Any:
+    return union.variants  # every variant tried in order, whatever the value's type
+
+
 def plain_unpack_bits(packed: Iterable[int]) -> bytes:
     return bytes((byte >> shift) & 1 for byte in packed for shift in range(7, -1, -1))
 
@@ -147,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         (_runtime, "_decode_in_place", plain_decode_in_place, [
             ("client: float answer to lists (json + model + vectors)", read("float")),
             ("client: float answer to float32 arrays", read("float", "vectors_array")),
+            ("client: base64 answer to lists (json + model + vectors)", read("base64")),
+        ]),
+        (_runtime, "_variants_for", plain_variants_for, [
+            ("client: base64 answer, json + model (decode_answer)",
+             lambda: _runtime.decode_answer(result_codec, json.loads(texts["base64"]), "answer",
+                                            owned=True)),
             ("client: base64 answer to lists (json + model + vectors)", read("base64")),
         ]),
         (_runtime, "_fields_as_they_are", plain_fields_as_they_are, [

@@ -191,6 +191,31 @@ def _decode_in_place(
     return values
 
 
+def _variants_for(union: UnionCodec, value: Any) -> tuple[Codec, ...]:
+    """The variants of `union` that may take `value`, in order, found by one dict lookup on
+    its JSON type: the others would only fail (an embedding's `list[float] | str` no longer
+    makes and drops an "expected an array" error for every base64 item). A variant whose
+    types cannot be told (a recursive type, a union) is kept for every type, and a value of
+    another type (a str subclass, a tuple) is offered to every variant, as before.
+
+    `make bench BENCH_ARGS="--only helpers"` (medians of 15, load 1.7 on 2 cores): the client
+    section's 256 x 1,024 base64 answer, json + model, 1.64 ms with it, 1.79 ms trying each
+    variant in order; that answer to lists 10.40 against 10.49 ms.
+    """
+    by_json_type = union._by_json_type
+    if by_json_type is None:
+        types_of = [_json_types_of(variant) for variant in union.variants]
+        by_json_type = union._by_json_type = {
+            json_type: tuple(
+                variant
+                for variant, types in zip(union.variants, types_of)
+                if types is None or json_type in types
+            )
+            for json_type in (str, int, float, bool, type(None), list, dict)
+        }
+    return by_json_type.get(type(value), union.variants)
+
+
 # ---- codecs ------------------------------------------------------------------------------
 # decode(value, path, errors, strict, owned) returns the typed value and appends every problem
 # to `errors`. strict=True is validation (the server's view of a request); strict=False is the
@@ -497,7 +522,7 @@ class MapCodec(Codec):
 class UnionCodec(Codec):
     """The first variant that takes the value wins; with a discriminator, the one it names."""
 
-    __slots__ = ("discriminator", "mapping", "variants")
+    __slots__ = ("_by_json_type", "discriminator", "mapping", "variants")
 
     def __init__(
         self,
@@ -509,6 +534,7 @@ class UnionCodec(Codec):
         self.variants = variants
         self.discriminator = discriminator
         self.mapping = dict(mapping or {})
+        self._by_json_type: dict[type, tuple[Codec, ...]] | None = None
 
     def decode(
         self, value: Any, path: str, errors: list[FieldError], strict: bool, owned: bool = False
@@ -518,7 +544,7 @@ class UnionCodec(Codec):
             if isinstance(tag, str) and tag in self.mapping:
                 return self.mapping[tag].decode(value, path, errors, strict, owned)
         count = len(errors)
-        for variant in self.variants:
+        for variant in _variants_for(self, value):
             try:
                 # Not owned: a variant that fails must leave the value as it came for the next.
                 result = variant.decode(value, path, errors, strict)

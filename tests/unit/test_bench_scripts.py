@@ -67,4 +67,5 @@ def test_speed_helpers_benchmark_times_every_helper_against_the_same_result() ->
                                          "_runtime._model_as_it_came", "_asgi._parsed_by_orjson",
                                          "encoding._base64_bytes",
                                          "encoding._all_ints_within", "encoding._unpack_bits",
-                                         "_answer._orjson", "_runtime._decode_in_place"}
+                                         "_answer._orjson", "_runtime._decode_in_place",
+                                         "_runtime._variants_for"}
