@@ -1013,7 +1013,22 @@ class _Server:
         guard = _guard(task)  # the body's time limit, then the service's
         try:
             if route.body_model is not None:
-                body = await self._read_json(route, request, guard)
+                # The body (see _read_json), within body_timeout (else 408, and the connection
+                # closed); read here, not in a coroutine of its own (one frame less a request).
+                guard.arm(None, self.options.body_timeout)
+                try:
+                    body = await _read_json(
+                        route, request.receive, headers, self.max_body_bytes, request
+                    )
+                except asyncio.CancelledError:
+                    if not guard.expired or task.uncancel() > 0:
+                        raise
+                    raise _Failure(
+                        408,
+                        "RequestTimeout",
+                        f"The request body did not arrive within {self.options.body_timeout:g} s.",
+                        headers={"connection": "close"},
+                    ) from None
                 if body is not None:
                     _apply_extra_parameters_mode(route, mode, body, context)
             result = await self._call_service(route, body, context, request, guard)
@@ -1037,24 +1052,6 @@ class _Server:
                 f"not {route.result.__name__}"
             )
         return route.status, result
-
-    async def _read_json(self, route: Route, request: _Request, guard: _Guard) -> _t.Any:
-        """The body (see _read_json), within body_timeout (else 408, and the connection
-        closed)."""
-        guard.arm(None, self.options.body_timeout)
-        try:
-            return await _read_json(
-                route, request.receive, request.headers, self.max_body_bytes, request
-            )
-        except asyncio.CancelledError:
-            if not guard.expired or guard.task.uncancel() > 0:
-                raise
-            raise _Failure(
-                408,
-                "RequestTimeout",
-                f"The request body did not arrive within {self.options.body_timeout:g} s.",
-                headers={"connection": "close"},
-            ) from None
 
     def _safe_error_reply(
         self,
@@ -1553,7 +1550,10 @@ async def _read_json(
         raise _Failure(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes.")
     # Read through receive() whatever the framing headers say: an HTTP/2 or HTTP/3 server may
     # send neither Content-Length nor Transfer-Encoding; `more_body` ends the body.
-    raw = await _read_body(receive, limit)
+    message = await receive()
+    raw = message.get("body", b"")
+    if message["type"] != "http.request" or message.get("more_body", False) or len(raw) > limit:
+        raw = await _read_body(receive, limit, message)  # the whole body in more messages
     if request is not None:
         request.body_done = True
     if raw and not content_type:
@@ -1674,11 +1674,13 @@ def _check_media_type(content_type: str) -> None:
         )
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int, message: Message | None = None) -> bytes:
+    """The body from `message` (when given: the first, already received) and those after."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        if message is None:
+            message = await receive()
         if message["type"] == "http.disconnect":
             raise _Failure(
                 400, "ClientDisconnected", "The client went away before sending the body."
@@ -1693,6 +1695,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             # The common case, the whole body in one message, is not copied.
             return b"".join((*chunks, chunk)) if chunks else chunk
         chunks.append(chunk)
+        message = None
 
 
 def _json_bytes(payload: _t.Any) -> bytes:

@@ -907,6 +907,13 @@ def _fields_as_they_are(value: Model, budget: list[int] | None = None) -> dict[s
         checks = _AS_IS[type(value)] = _as_is_checks(type(value))
     if checks is None or value.additional_properties:
         return None
+    return _walked(value, checks, budget)
+
+
+def _walked(
+    value: Model, checks: tuple[tuple[str, str, bool, int, Any], ...], budget: list[int] | None
+) -> dict[str, Any] | None:
+    """_fields_as_they_are's walk of one model, its checks found."""
     out: dict[str, Any] = {}
     for wire, attr, required, kind, arg in checks:
         item = getattr(value, attr)
@@ -943,10 +950,18 @@ def _fields_as_they_are(value: Model, budget: list[int] | None = None) -> dict[s
                 budget[0] -= len(item)
                 if budget[0] < 0:
                     raise AnswerTooBig
+            # A list of one class's models: its checks found once, not once per item.
             model = _model_of(arg)
+            item_checks = _AS_IS.get(model, ())
+            if item_checks == ():
+                item_checks = _AS_IS[model] = _as_is_checks(model)
+            if item_checks is None:
+                return None
             items = []
             for element in item:
-                written = _fields_as_they_are(element, budget) if type(element) is model else None
+                if type(element) is not model or element.additional_properties:
+                    return None
+                written = _walked(element, item_checks, budget)
                 if written is None:
                     return None
                 items.append(written)

@@ -361,3 +361,37 @@ def test_the_speed_helper_counts_list_items_against_a_budget() -> None:
         rt._fields_as_they_are(big, [40])
     assert rt._fields_as_they_are(big) is None  # without a budget: it does not pass
     assert rt._fields_as_they_are(big, [100]) is None
+
+
+def test_a_list_of_models_is_taken_only_when_each_item_is_of_its_class_and_plain() -> None:
+    """The helper finds a list's item checks once and walks each item with them: an item of
+    another class (a subclass too), with unknown properties, or failing a check, leaves the
+    whole model to the plain walk; an empty list passes as it is."""
+
+    class Sub(Vector):
+        pass
+
+    Sub._set_fields(Vector._fields, rt.ANY)
+    value = pack()
+    assert rt._fields_as_they_are(value) == value.to_dict()
+    for odd in (
+        Sub(index=0, object="embedding", values=[1.0]),
+        Vector(index=0, object="embedding", values=[1.0], additional_properties={"x": 1}),
+        Vector(index=0, object="other", values=[1.0]),
+        Closed(name="n"),
+    ):
+        object.__setattr__(value, "vectors", [*pack().vectors, odd])
+        assert rt._fields_as_they_are(value) is None
+        # The plain walk decides; it agrees with validate() of to_dict().
+        try:
+            checked: Any = value.checked_dict(max_errors=10)
+        except rt.ValidationError as exc:
+            checked = [(e.path, e.message) for e in exc.errors]
+        try:
+            expected: Any = value.to_dict()
+            Pack.validate(expected, max_errors=10)
+        except rt.ValidationError as exc:
+            expected = [(e.path, e.message) for e in exc.errors]
+        assert checked == expected
+    object.__setattr__(value, "vectors", [])
+    assert rt._fields_as_they_are(value) == value.to_dict()

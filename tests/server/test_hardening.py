@@ -308,3 +308,44 @@ def test_a_body_without_framing_nor_content_type_is_415() -> None:
     assert status == 415 and documented(status, body, "UnsupportedMediaType")
     status, _, body = asgi(create_app(Service(), api_keys=[KEY]), [KEY_H], (b"",))
     assert status == 400 and documented(status, body, "InvalidRequestBody")
+
+
+# ---- the body as it comes: one message (read where the body is parsed) or several -------
+
+
+@pytest.mark.parametrize("chunks", [(BODY,), (b"", BODY), (BODY[:5], BODY[5:]),
+                                    (BODY[:5], b"", BODY[5:], b"")])
+def test_a_body_is_read_whole_in_one_message_or_several(chunks: tuple[bytes, ...]) -> None:
+    service = Service()
+    status, _, _ = asgi(create_app(service, api_keys=[KEY]), [KEY_H, JSON_H], chunks)
+    assert status == 200 and service.calls[0][0].input == ["hi"]
+
+
+@pytest.mark.parametrize("chunks", [(BODY,), (BODY[:5], BODY[5:])])
+def test_a_body_past_the_limit_without_a_length_is_a_413_in_one_message_or_several(
+    chunks: tuple[bytes, ...],
+) -> None:
+    service = Service()
+    status, _, body = asgi(create_app(service, api_keys=[KEY], max_body_bytes=len(BODY) - 1),
+                           [KEY_H, JSON_H], chunks)
+    assert status == 413 and documented(status, body, "PayloadTooLarge")
+    assert service.calls == []
+
+
+def test_a_client_gone_before_its_body_is_a_400() -> None:
+    service = Service()
+    app = create_app(service, api_keys=[KEY])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/embeddings", "query_string": QUERY,
+             "headers": [KEY_H, JSON_H], "http_version": "1.1"}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    assert sent[0]["status"] == 400
+    assert documented(400, sent[1]["body"], "ClientDisconnected")
+    assert service.calls == []
