@@ -88,19 +88,20 @@ clean:
 # ?api-version=... for the Azure versions, none for OpenAI v1.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# As the README (bench/wire.py's GRANIAN_OPTIONS): HTTP/1.1 only, as HTTP/2 would escape the
+# header read timeout.
+GRANIAN_OPTIONS = --interface asgi --http 1 --loop uvloop --http1-header-read-timeout 5000
 WORKERS ?= 1
 API_KEY ?= demo-key
 serve: $(STAMP)
-	PYTHONPATH=generated:. API_KEY=$(API_KEY) $(VENV)/bin/granian --interface asgi \
-	  --host $(HOST) --port $(PORT) --workers $(WORKERS) --http1-header-read-timeout 5000 \
-	  --factory examples.demo_service:serve_app
+	PYTHONPATH=generated:. API_KEY=$(API_KEY) $(VENV)/bin/granian $(GRANIAN_OPTIONS) \
+	  --host $(HOST) --port $(PORT) --workers $(WORKERS) --factory examples.demo_service:serve_app
 
 # all-MiniLM-L6-v2 behind the generated 2024-05-01-preview server (examples/model_service.py).
 # One worker: the model and its batcher live in one process. Under granian, as `make serve`.
 serve-model: $(MODEL_STAMP)
-	PYTHONPATH=generated:. API_KEY=$(API_KEY) HF_HUB_OFFLINE=1 $(VENV)/bin/granian --interface asgi \
-	  --host $(HOST) --port $(PORT) --workers 1 --http1-header-read-timeout 5000 \
-	  --factory examples.model_service:serve_app
+	PYTHONPATH=generated:. API_KEY=$(API_KEY) HF_HUB_OFFLINE=1 $(VENV)/bin/granian $(GRANIAN_OPTIONS) \
+	  --host $(HOST) --port $(PORT) --workers 1 --factory examples.model_service:serve_app
 
 # Schemathesis from each spec against each generated server: FUZZ_EXAMPLES cases per operation.
 FUZZ_EXAMPLES ?= 500

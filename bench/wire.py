@@ -39,6 +39,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: granian's options as the README's Deployment section, `make serve` and the container recipe
+#: give them (tests/server/test_wire.py holds them to it). HTTP/1.1 only: under granian's
+#: default `--http auto`, a client opening HTTP/2 by prior knowledge escapes the header read
+#: timeout (an HTTP/1 setting): a dripped preface was still held after 40 s, an idle HTTP/2
+#: connection after 40 s; with `--http 1` the first is dropped at the deadline, the second
+#: refused at once. No other option of granian 2.8.9 made any app cheaper per request
+#: (runtime mode, threads, backpressure, buffer size, websockets off: bench/README.md).
+GRANIAN_OPTIONS = ("--interface", "asgi", "--http", "1", "--loop", "uvloop",
+                   "--http1-header-read-timeout", str(HEADER_TIMEOUT * 1000))
+
+
 def server_command(server: str, app: str, port: int, *, workers: int = 1, factory: bool = False,
                    python: str = sys.executable) -> list[str]:
     """The command line that serves `app` ("module:attribute", importable from the working
@@ -62,10 +73,8 @@ def server_command(server: str, app: str, port: int, *, workers: int = 1, factor
                 "--keep-alive", str(KEEP_ALIVE), "--log-level", "warning",
                 "--workers", str(workers)]
     if server == "granian":
-        return [python, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-                "--port", str(port), "--http", "1", "--loop", "uvloop",
-                "--workers", str(workers), "--log-level", "warning",
-                "--http1-header-read-timeout", str(HEADER_TIMEOUT * 1000),
+        return [python, "-m", "granian", *GRANIAN_OPTIONS, "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                 *(["--factory"] if factory else []), app]
     raise ValueError(f"unknown server {server!r}")
 
@@ -188,10 +197,16 @@ def statuses(data: bytes) -> list[int]:
     return found
 
 
-def drip_header(port: int, interval: float, limit: float) -> float | None:
-    """Send a request head one byte every `interval` seconds; the seconds after which the
-    server closed the connection (or answered), or None if it still held it after `limit`."""
-    head = request_head() + b"{}"
+#: What an HTTP/2 client opening by prior knowledge sends first (RFC 9113 §3.4).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def drip_header(port: int, interval: float, limit: float,
+                head: bytes | None = None) -> float | None:
+    """Send a request head (or `head`) one byte every `interval` seconds; the seconds after
+    which the server closed the connection (or answered), or None if it still held it after
+    `limit`."""
+    head = request_head() + b"{}" if head is None else head
     started = time.monotonic()
     with connect(port) as sock:
         for byte in head:

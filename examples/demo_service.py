@@ -161,7 +161,7 @@ def serve_app() -> Any:
 def main() -> None:
     """`python examples/demo_service.py`: what `make serve` runs, from Python."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
 
     port = int(os.environ.get("PORT", "8000"))
@@ -169,8 +169,8 @@ def main() -> None:
     print(f"demo embeddings service on http://127.0.0.1:{port} (contracts: {versions}; "
           "no api-version: OpenAI v1)")
     Granian("examples.demo_service:serve_app", address="127.0.0.1", port=port,
-            interface=Interfaces.ASGI, factory=True,
-            http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()
+            interface=Interfaces.ASGI, http=HTTPModes.http1, loop=Loops.uvloop,
+            factory=True, http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()
 
 
 if __name__ == "__main__":

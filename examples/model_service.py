@@ -456,7 +456,7 @@ def main() -> None:
     """`python examples/model_service.py`: what `make serve-model` runs, from Python (granian,
     one worker: the model and its batcher live in one process)."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
 
     port = int(os.environ.get("PORT", "8000"))
@@ -466,8 +466,8 @@ def main() -> None:
     print(f"{MODEL_NAME} on http://127.0.0.1:{port} ({contracts}); ready once the model has "
           "loaded (GET /health/ready)")
     Granian("examples.model_service:serve_app", address="127.0.0.1", port=port,
-            interface=Interfaces.ASGI, factory=True,
-            http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()
+            interface=Interfaces.ASGI, http=HTTPModes.http1, loop=Loops.uvloop,
+            factory=True, http1_settings=HTTP1Settings(header_read_timeout=5000)).serve()
 
 
 if __name__ == "__main__":

@@ -64,6 +64,49 @@ def test_a_head_sent_a_byte_a_second_is_dropped_at_the_header_deadline(
     assert closed_after < wire.HEADER_TIMEOUT + 3
 
 
+def test_an_http2_client_gets_no_way_around_the_header_deadline(
+    granian: wire.ServerProcess,
+) -> None:
+    """Under `--http auto` (granian's default) an HTTP/2 preface dripped a byte a second was
+    held past 40 s, and a whole one followed by silence too: `--http 1` drops the first at
+    the header deadline and refuses the second at once."""
+    closed_after = wire.drip_header(granian.port, interval=1.0, limit=wire.HEADER_TIMEOUT + 10,
+                                    head=wire.HTTP2_PREFACE)
+    assert closed_after is not None, "the server held a dripping HTTP/2 preface"
+    assert closed_after < wire.HEADER_TIMEOUT + 3
+    empty_settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    _, closed = wire.raw_answer(granian.port, wire.HTTP2_PREFACE + empty_settings)
+    assert closed
+
+
+def _commands(text: str) -> list[str]:
+    """Each granian command line in `text` (shell, make or a Dockerfile's JSON CMD), as words
+    separated by single spaces."""
+    words = " ".join(text.replace("\\\n", " ").translate(str.maketrans('",[]', "    ")).split())
+    return [" ".join(part.split("--factory")[0].split()) for part in words.split("granian ")[1:]
+            if part.startswith(("--", "$("))]
+
+
+def test_make_serve_and_the_readme_run_granian_as_tested() -> None:
+    """The Makefile's serve targets, the README's command and container recipe, and the
+    examples' main() give granian the options this suite and `make bench` run it with."""
+    makefile = (ROOT / "Makefile").read_text()
+    options = " ".join(wire.GRANIAN_OPTIONS)
+    assert f"GRANIAN_OPTIONS = {options}\n" in makefile
+    serve_targets = [c for c in _commands(makefile) if "$(GRANIAN_OPTIONS)" in c]
+    assert len(serve_targets) == 2  # serve, serve-model
+    readme = (ROOT / "README.md").read_text()
+    deployment = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    commands = _commands(deployment)
+    assert len(commands) == 2  # the shell command and the container's CMD
+    for command in commands:
+        assert command.startswith(options), command
+    for example in ("demo_service.py", "model_service.py"):
+        source = (ROOT / "examples" / example).read_text()
+        assert "http=HTTPModes.http1, loop=Loops.uvloop" in source
+        assert f"header_read_timeout={wire.HEADER_TIMEOUT * 1000}" in source
+
+
 def test_300_slowloris_connections_are_dropped_and_good_requests_still_served(
     granian: wire.ServerProcess,
 ) -> None:
