@@ -240,13 +240,18 @@ class Observer:
                 exchange.span.set_attribute("operation.id", operation_id)
 
     def end(self, exchange: Exchange) -> None:
+        # The access log's switch is its logger's level, read per request (logging caches
+        # it), so that an operator may turn it on or off at run time.
+        logs = self.access_log.isEnabledFor(logging.INFO)
+        if not logs and self.metrics is None and exchange.span is None:
+            return  # every signal off: nothing to time or record
         seconds = time.perf_counter() - exchange.started
         if self.metrics is not None:
             self.metrics.ended()
             self.metrics.record(exchange, seconds)
         if exchange.span is not None:
             self._end_span(exchange)
-        if self.access_log.isEnabledFor(logging.INFO):
+        if logs:
             fields = {
                 "request_id": exchange.request_id,
                 "method": exchange.method,

@@ -919,14 +919,11 @@ def _walked(
     for wire, attr, required, kind, arg in checks:
         item = getattr(value, attr)
         seen = type(item)
-        if kind == _AS_IS_TYPES:
-            passes = seen in arg
-        elif kind == _AS_IS_RANGE:
+        # The kinds of a list item (an embedding) first: the walk meets them once an item.
+        if kind == _AS_IS_RANGE:
             passes = seen is int and arg[0] <= item <= arg[1]
         elif kind == _AS_IS_LITERAL:
             passes = seen in _JSON_SCALAR_TYPES and (seen, item) in arg
-        elif kind == _AS_IS_NUMBER:
-            passes = seen is int or (seen is float and math.isfinite(item))
         elif kind == _AS_IS_VECTOR:
             if seen is list:
                 if budget is not None:
@@ -942,6 +939,10 @@ def _walked(
                     passes = False
             else:
                 passes = arg is not None and seen in arg
+        elif kind == _AS_IS_TYPES:
+            passes = seen in arg
+        elif kind == _AS_IS_NUMBER:
+            passes = seen is int or (seen is float and math.isfinite(item))
         elif kind == _AS_IS_MODEL:
             written = _fields_as_they_are(item, budget) if seen is _model_of(arg) else None
             passes = written is not None

@@ -517,6 +517,24 @@ def test_the_access_log_has_the_fields_and_never_the_key(caplog: pytest.LogCaptu
     assert KEY not in text and "not-the-key" not in text
 
 
+def test_the_access_log_follows_its_level_at_run_time_with_every_other_signal_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # With metrics and traces off, a request ends with no work unless the access log is on:
+    # its switch is still read per request, so an operator can turn it on and off live.
+    app = app_for(metrics=False, tracing=False)
+    caplog.set_level(logging.WARNING, ACCESS_LOGGER)
+    run(app, headers=[(b"x-ms-client-request-id", b"req-off-1")])
+    caplog.set_level(logging.INFO, ACCESS_LOGGER)
+    run(app, headers=[(b"x-ms-client-request-id", b"req-on")])
+    caplog.set_level(logging.WARNING, ACCESS_LOGGER)
+    run(app, headers=[(b"x-ms-client-request-id", b"req-off-2")])
+    records = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert [json.loads(r.getMessage())["request_id"] for r in records] == ["req-on"]
+    assert records[0].access["status"] == 200  # type: ignore[attr-defined]
+    assert records[0].access["latency_ms"] >= 0  # type: ignore[attr-defined]
+
+
 def test_prometheus_metrics_count_requests_errors_and_latency() -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
