@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib
 import random
+import re
 import struct
 import sys
 
@@ -219,3 +220,34 @@ def test_numpy_int8_and_uint8_values_are_checked(enc, fmt: str, values: list[flo
     pytest.importorskip("numpy")
     with pytest.raises(ValueError, match=f"a {fmt} embedding holds integers"):
         enc.decode_embedding_numpy(values, fmt)
+
+
+def test_many_base64_rows_decode_as_each_one_does(enc) -> None:  # type: ignore[no-untyped-def]
+    """decode_embeddings makes a base64 answer's rows in one step (empty lists first, see
+    encoding._base64_rows): the numbers, the errors and the other paths are what
+    decode_embedding gives one value at a time."""
+    rng = random.Random(11)
+    rows = [[rng.uniform(-1, 1) for _ in range(rng.randrange(0, 40))] for _ in range(900)]
+    texts = [enc.encode_embedding(row, "base64") for row in rows]
+    one_by_one = [enc.decode_embedding(text, "base64") for text in texts]
+    models = importlib.import_module(enc.__name__.rsplit(".", 1)[0] + ".models")
+    member = getattr(models.EmbeddingEncodingFormat, "BASE64", "base64")
+    for fmt in ("base64", member, None):
+        decoded = enc.decode_embeddings(texts, fmt)
+        assert decoded == one_by_one
+        assert all(type(row) is list for row in decoded)
+        assert len({id(row) for row in decoded}) == len(decoded)  # no row shared
+    assert enc.decode_embeddings(iter(texts), "base64") == one_by_one  # any iterable
+    # A bad value among good ones: the error decode_embedding gives for it.
+    for bad, error in (("not base64!", ValueError), ("AAA=", ValueError), (None, TypeError),
+                       ([0.5], TypeError)):
+        mixed = [*texts[:5], bad, *texts[5:]]
+        with pytest.raises(error) as raised:
+            enc.decode_embedding(bad, "base64")
+        with pytest.raises(error, match=re.escape(str(raised.value))):
+            enc.decode_embeddings(mixed, "base64")
+    # Without a format, strings and arrays mixed: each value by its shape, arrays as sent.
+    floats = [0.5, 1.0]
+    mixed_shapes = enc.decode_embeddings([texts[1], floats], None)
+    assert mixed_shapes[0] == one_by_one[1] and mixed_shapes[1] is floats
+    assert enc.decode_embeddings([], "no such format") == []  # as before: nothing to decode
