@@ -19,7 +19,9 @@ it against 244 ms with the standard library alone, and 16 x 1,024 floats in 0.9 
 Everything else, and every vector when it is not installed, goes through the standard
 library. NaN and infinities are refused by the check (orjson would write them as null),
 before the head is sent; unchecked, a vector whose sum is not finite is left to the
-standard library, which raises. Standard library only, orjson optional.
+standard library, which raises. msgspec, when installed, checks and writes a small answer
+in C first (_fast.answer_json); one that it does not take goes the way above. Standard
+library only, orjson and msgspec optional.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import math
 import time
 import typing as _t
 
+from . import _fast
 from . import _runtime as _rt
 
 #: Values (numbers, strings) in an answer above which it is checked and written in a worker
@@ -264,6 +267,11 @@ def small_answer(result: _t.Any, model: type[_rt.Model] | None, check: bool) -> 
     """The JSON body of a small success answer, checked against `model` first (when
     `check`; InvalidResult if it does not fit), or None for a big one (see write_answer)."""
     if isinstance(result, _rt.Model) and (model is None or isinstance(result, model)):
+        # With msgspec installed, most results are checked and written in C (see _fast);
+        # any it does not take, the walk below decides.
+        written = _fast.answer_json(result, BIG_ANSWER_VALUES)
+        if written is not None:
+            return [written]
         # Most results pass as they are: checked and made JSON data in one walk, which also
         # counts their values (a big one stops it early), then written without looking for
         # NaN (the walk refused any).

@@ -72,8 +72,11 @@ print((pathlib.Path(pkg.__file__).parent / "py.typed").is_file())
 """, tmp_path)
     version, requires, typed = out.splitlines()
     assert version.startswith("0.") and version.endswith("+api.2024.5.1.preview")
-    # httpx its only dependency; numpy only as an extra
-    assert requires == """['httpx<1,>=0.27', 'numpy>=1.26; extra == "numpy"']"""
+    # httpx its only dependency; numpy, and the server's orjson and msgspec, only as extras
+    assert requires == (
+        """['httpx<1,>=0.27', 'msgspec>=0.23; extra == "fast"', 'numpy>=1.26; extra == "numpy"', """
+        """'orjson>=3.10; extra == "fast"']"""
+    )
     assert typed == "True"
     _pip(python, "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(source))
     [wheel] = (tmp_path / "dist").glob("*.whl")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from model_inference_2024_05_01_preview import NOT_GIVEN, _answer, models
+from model_inference_2024_05_01_preview import NOT_GIVEN, _answer, _fast, models
 from model_inference_2024_05_01_preview.server import create_app
 
 from tests.server.spec_schemas import response_errors
@@ -258,8 +258,13 @@ def _item(**fields: Any) -> models.EmbeddingItem:
     {"usage": _item()}, {"usage": models.EmbeddingsUsage(prompt_tokens=1.5, total_tokens=1)},
     {"data": [_item(), {"index": 1}]},
 ], ids=repr)
-def test_an_invalid_result_is_a_logged_500(bad: dict[str, Any],
-                                           caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "no msgspec"])
+def test_an_invalid_result_is_a_logged_500(bad: dict[str, Any], fast: bool,
+                                           caplog: pytest.LogCaptureFixture,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    if not fast:  # as where msgspec is not installed: the check's walk alone
+        monkeypatch.setattr(_fast, "_msgspec", None)
+
     async def answer() -> Any:
         return result(**bad)
 
@@ -279,13 +284,17 @@ def test_the_result_check_can_be_switched_off() -> None:
 
 
 @pytest.mark.parametrize("orjson", [True, False])
+@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "no msgspec"])
 def test_a_checked_answer_is_its_to_dict_whatever_the_encoder(
-    orjson: bool, monkeypatch: pytest.MonkeyPatch
+    orjson: bool, fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A result that passes its check as it is is written straight from the check's walk:
-    the same JSON as to_dict(), a string orjson refuses (a lone surrogate) included."""
+    """A result that passes its check as it is is written straight from the check's walk
+    (or by msgspec): the same JSON as to_dict(), a string orjson and msgspec refuse (a lone
+    surrogate) included."""
     if not orjson:
         monkeypatch.setattr(_answer, "_orjson", None)
+    if not fast:
+        monkeypatch.setattr(_fast, "_msgspec", None)
     for text in ("plain", "caf\u00e9 \u2603", "lone \ud800 surrogate"):
         expected = result(rows=3, id=text)
 
@@ -642,6 +651,7 @@ def test_without_the_optional_libraries_the_server_still_serves(
     monkeypatch.setattr(_observe, "_import_prometheus", lambda: None)
     monkeypatch.setattr(_observe, "_import_opentelemetry", lambda: None)
     monkeypatch.setattr(_answer, "_orjson", None)
+    monkeypatch.setattr(_fast, "_msgspec", None)
     app = app_for()
     assert run(app).status == 200
     exchange = run(app, method="GET", path="/metrics", query="", key=None)

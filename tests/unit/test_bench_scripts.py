@@ -68,4 +68,5 @@ def test_speed_helpers_benchmark_times_every_helper_against_the_same_result() ->
                                          "encoding._base64_bytes",
                                          "encoding._all_ints_within", "encoding._unpack_bits",
                                          "_answer._orjson", "_runtime._decode_in_place",
+                                         "_fast._msgspec",
                                          "_runtime._variants_for"}
