@@ -568,7 +568,10 @@ def server(runs: int, requests: int, servers: tuple[str, ...] = SERVERS) -> None
     say("`CPU us/req`: the server's CPU time (user + system, all its processes) per request; "
         "`of the floor` and `vs FastAPI` (each generated row against its FastAPI twin) "
         "compare requests per CPU second, which the machine's other load disturbs far less "
-        f"than wall-clock req/s (also shown). Load average at the end: {os.getloadavg()[0]:.1f}.")
+        f"than wall-clock req/s (also shown). Load average at the end: {os.getloadavg()[0]:.1f}. "
+        "The generated app's optional speed-ups: "
+        + ", ".join(f"{lib} {'installed' if _has(lib) else 'ABSENT'}"
+                    for lib in ("orjson", "msgspec")) + ".")
     say()
     say("| server | app | req/s | p50 ms | p99 ms | CPU us/req | each round | of the floor | "
         "vs FastAPI |")
