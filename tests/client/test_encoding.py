@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import importlib
 import random
 import re
@@ -238,6 +239,18 @@ def test_many_base64_rows_decode_as_each_one_does(enc) -> None:  # type: ignore[
         assert all(type(row) is list for row in decoded)
         assert len({id(row) for row in decoded}) == len(decoded)  # no row shared
     assert enc.decode_embeddings(iter(texts), "base64") == one_by_one  # any iterable
+    # Fewer rows than the young-generation threshold are made one by one; with the threshold
+    # lowered (or the collector off), the other way: the same rows either way.
+    assert enc.decode_embeddings(texts[:10], "base64") == one_by_one[:10]
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(3)
+        assert enc.decode_embeddings(texts[:10], "base64") == one_by_one[:10]
+        gc.disable()
+        assert enc.decode_embeddings(texts, "base64") == one_by_one
+    finally:
+        gc.enable()
+        gc.set_threshold(*saved)
     # A bad value among good ones: the error decode_embedding gives for it.
     for bad, error in (("not base64!", ValueError), ("AAA=", ValueError), (None, TypeError),
                        ([0.5], TypeError)):
