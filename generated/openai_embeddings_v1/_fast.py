@@ -201,25 +201,21 @@ def _new_plan(model: type[_rt.Model]) -> _Plan | None:
             return None
         getter = attrgetter(attr)
         if kind == _rt._AS_IS_TYPES:
-            if not arg <= _NAMED.keys():
+            kind_of = _named_union(arg)
+            if kind_of is None:
                 return None
-            kind_of = _UNION[tuple(_NAMED[t] for t in arg)]
         elif kind == _rt._AS_IS_RANGE:
-            low, high = arg
-            bounded = low != -_INFINITY and high != _INFINITY
-            kind_of = _ANNOTATED[int, msgspec.Meta(ge=low, le=high)] if bounded else int
+            kind_of = _int_within(*arg)
         elif kind == _rt._AS_IS_NUMBER:
             kind_of = _NUMBER
         elif kind == _rt._AS_IS_LITERAL:
-            values = tuple(value for _, value in arg)
-            types = frozenset(type(value) for value in values)
-            if not types <= {str, int}:
+            kind_of = _literal_of(arg)
+            if kind_of is None:
                 return None
-            kind_of = _LITERAL[values]
-            columns.append((getter, _EXACT, types))
+            columns.append((getter, _EXACT, frozenset(type(value) for _, value in arg)))
         elif kind == _rt._AS_IS_VECTOR:
             kind_of = _LIST[_NUMBER]
-            types = frozenset((list,))
+            types: frozenset[type] = frozenset((list,))
             if arg is not None:  # also a string (base64)
                 if arg != _rt._STRING_TYPES:
                     return None
@@ -253,6 +249,29 @@ def _new_plan(model: type[_rt.Model]) -> _Plan | None:
         gc=False,  # holds no cycles, lives for one answer
     )
     return _Plan(struct, tuple(columns))
+
+
+def _named_union(types: frozenset[type]) -> _t.Any:
+    """The msgspec type taking exactly the values of these exact types (str, bool, None);
+    None for any other type."""
+    if not types <= _NAMED.keys():
+        return None
+    return _UNION[tuple(_NAMED[t] for t in types)]
+
+
+def _int_within(low: float, high: float) -> _t.Any:
+    """The msgspec type of an int within [low, high] (a format's range, or none)."""
+    if low == -_INFINITY and high == _INFINITY:
+        return int
+    return _ANNOTATED[int, _msgspec.Meta(ge=low, le=high)]
+
+
+def _literal_of(pairs: frozenset[tuple[type, _t.Any]]) -> _t.Any:
+    """The msgspec type of a literal's (type, value) pairs; None unless all are str or int."""
+    values = tuple(value for _, value in pairs)
+    if not {type(value) for value in values} <= {str, int}:
+        return None
+    return _LITERAL[values]
 
 
 _INFINITY: _t.Final = float("inf")
@@ -378,21 +397,15 @@ def _came_type(check: tuple[int, _t.Any]) -> tuple[_t.Any, _Make] | None:
     how a decoded value becomes the model's; None when there is none."""
     kind, arg = check
     if kind == _rt._CAME_TYPES:
-        if not arg <= _NAMED.keys():
-            return None
-        return _UNION[tuple(_NAMED[t] for t in arg)], None
+        named = _named_union(arg)
+        return None if named is None else (named, None)
     if kind == _rt._CAME_RANGE:
-        low, high = arg
-        if low == -_INFINITY and high == _INFINITY:
-            return int, None
-        return _ANNOTATED[int, _msgspec.Meta(ge=low, le=high)], None
+        return _int_within(*arg), None
     if kind == _rt._CAME_NUMBER:
         return _UNION[int, float], None
     if kind == _rt._CAME_LITERAL:
-        values = tuple(value for _, value in arg)
-        if not {type(value) for value in values} <= {str, int}:
-            return None
-        return _LITERAL[values], None
+        literal = _literal_of(arg)
+        return None if literal is None else (literal, None)
     if kind == _rt._CAME_ENUM:
         value_type, members, is_open = arg
         return value_type, (_open_member(members) if is_open else _closed_member(members))
