@@ -385,6 +385,9 @@ def _floor() -> Any:
     faster; the generated app's figure is given as a fraction of it."""
     import uuid
 
+    from load import BODY  # what bench/load.py sends: its Content-Length, known here
+
+    BODY_LENGTH = len(BODY)
     payload = floor_body()
     length = str(len(payload)).encode()
 
@@ -397,8 +400,12 @@ def _floor() -> Any:
                 else:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        while (await receive()).get("more_body"):
-            pass
+        received = 0  # the body, to its end or to its Content-Length, as the generated app
+        while True:
+            message = await receive()
+            received += len(message.get("body", b""))
+            if not message.get("more_body") or received == BODY_LENGTH:
+                break
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"), (b"content-length", length),
             (b"x-request-id", str(uuid.uuid4()).encode())]})

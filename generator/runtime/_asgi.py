@@ -1545,14 +1545,22 @@ async def _read_json(
     announced = declared not in (None, "0") or "transfer-encoding" in headers
     if content_type != "application/json" and (content_type or announced):
         _check_media_type(content_type)
-    if declared is not None and int(declared) > limit:
+    length = None if declared is None else int(declared)
+    if length is not None and length > limit:
         raise _Failure(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes.")
     # Read through receive() whatever the framing headers say: an HTTP/2 or HTTP/3 server may
-    # send neither Content-Length nor Transfer-Encoding; `more_body` ends the body.
+    # send neither Content-Length nor Transfer-Encoding; `more_body` ends the body. With
+    # Content-Length, the body also ends at that many bytes: the server has framed the request
+    # by it (granian sends the whole body with `more_body`, then an empty last message; not
+    # waiting for that one saves a trip through the server, ~12 us a request).
     message = await receive()
     raw = message.get("body", b"")
-    if message["type"] != "http.request" or message.get("more_body", False) or len(raw) > limit:
-        raw = await _read_body(receive, limit, message)  # the whole body in more messages
+    if (
+        message["type"] != "http.request"
+        or (message.get("more_body", False) and len(raw) != length)
+        or len(raw) > limit
+    ):
+        raw = await _read_body(receive, limit, message, length)  # the body in more messages
     if request is not None:
         request.body_done = True
     if raw and not content_type:
@@ -1678,8 +1686,11 @@ def _check_media_type(content_type: str) -> None:
         )
 
 
-async def _read_body(receive: Receive, limit: int, message: Message | None = None) -> bytes:
-    """The body from `message` (when given: the first, already received) and those after."""
+async def _read_body(
+    receive: Receive, limit: int, message: Message | None = None, length: int | None = None
+) -> bytes:
+    """The body from `message` (when given: the first, already received) and those after,
+    until one says no more follows, or `length` bytes (its Content-Length) have come."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -1695,7 +1706,7 @@ async def _read_body(receive: Receive, limit: int, message: Message | None = Non
             raise _Failure(
                 413, "PayloadTooLarge", f"The request body is larger than {limit} bytes."
             )
-        if not message.get("more_body", False):
+        if not message.get("more_body", False) or size == length:
             # The common case, the whole body in one message, is not copied.
             return b"".join((*chunks, chunk)) if chunks else chunk
         chunks.append(chunk)

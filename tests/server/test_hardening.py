@@ -321,6 +321,33 @@ def test_a_body_is_read_whole_in_one_message_or_several(chunks: tuple[bytes, ...
     assert status == 200 and service.calls[0][0].input == ["hi"]
 
 
+@pytest.mark.parametrize("chunks", [(BODY,), (BODY[:5], BODY[5:]), (b"", BODY[:5], BODY[5:])])
+def test_a_body_ends_at_its_content_length(chunks: tuple[bytes, ...]) -> None:
+    # As granian sends it: every piece with more_body, the empty last message still to come.
+    # The server framed the request by its Content-Length: the app answers without waiting.
+    messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+    received: list[dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not messages:
+            await asyncio.sleep(60)  # the last message: never needed
+        received.append(messages.pop(0))
+        return received[-1]
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    service = Service()
+    length = (b"content-length", str(len(BODY)).encode())
+    scope = {"type": "http", "method": "POST", "path": "/embeddings", "query_string": QUERY,
+             "headers": [KEY_H, JSON_H, length], "http_version": "1.1"}
+    asyncio.run(asyncio.wait_for(create_app(service, api_keys=[KEY])(scope, receive, send), 5))
+    assert sent[0]["status"] == 200 and service.calls[0][0].input == ["hi"]
+    assert len(received) == len(chunks)
+    assert "connection" not in dict(sent[0]["headers"])  # the body was read: kept alive
+
+
 @pytest.mark.parametrize("chunks", [(BODY,), (BODY[:5], BODY[5:])])
 def test_a_body_past_the_limit_without_a_length_is_a_413_in_one_message_or_several(
     chunks: tuple[bytes, ...],
