@@ -513,6 +513,13 @@ SERVER_APPS = {
 #: The order the apps run in within a round (reversed every other round): the three the
 #: targets compare first, next to each other, so that each round's ratios compare apps run
 #: seconds apart.
+#: Rounds of those three, at least: a round's ratio moves a lot from one round to the next
+#: (under uvicorn, of the floor: 0.30 to 0.78 over 15 rounds at 22:40 on 2026-11-30, median
+#: 0.49; the generated app read 62-75 us in some rounds and 99-130 in others, the floor 30-54),
+#: so their median needs more rounds than a row of the table does.
+TARGET_ROUNDS = 9
+#: The servers the targets are read under.
+TARGET_SERVERS = ("granian", "uvicorn")
 RUN_ORDER = ("floor_app", "generated_app", "fastapi_app", "generated_unchecked_app",
              "fastapi_unchecked_app", "generated_observed_app", "fastapi_observed_app")
 #: Each generated row's FastAPI twin: the same work, in FastAPI.
@@ -537,12 +544,14 @@ def _load(srv: wire.ServerProcess, requests: int) -> dict[str, float]:
 def server(runs: int, requests: int, servers: tuple[str, ...] = SERVERS) -> None:
     # As many rounds as --runs (at least 3): one app's server CPU per request moves by
     # 10-25% from one round to the next (34-47 us for uvicorn's floor in one run), and the
-    # targets are read from medians.
+    # targets are read from medians. The three apps the targets compare run TARGET_ROUNDS
+    # rounds at least.
     rounds = max(3, runs)
+    target_rounds = max(rounds, TARGET_ROUNDS)
     say(f"## Generated server under each ASGI server (1 worker; load: {requests} requests over "
         "16 keep-alive connections from a second process, a quarter of them for hypercorn; "
-        f"median of {rounds} interleaved rounds; load average {os.getloadavg()[0]:.1f} at the "
-        "start)")
+        f"median of {rounds} interleaved rounds, {target_rounds} for the three rows the "
+        f"targets compare; load average {os.getloadavg()[0]:.1f} at the start)")
     say()
     say("`floor`: a bare ASGI app answering the same 724 bytes with no work (bench/apps.py). "
         "`checks on`: issue 14's checks (results checked against the spec, request and body "
@@ -557,9 +566,12 @@ def server(runs: int, requests: int, servers: tuple[str, ...] = SERVERS) -> None
         "request ids). The targets are read from the `checks on, signals off` rows.")
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     apps = RUN_ORDER
-    for round_ in range(rounds):
+    for round_ in range(target_rounds):
         for name in servers:
-            order = apps if round_ % 2 == 0 else apps[::-1]
+            if round_ >= rounds and name not in TARGET_SERVERS:
+                continue
+            these = apps if round_ < rounds else apps[:3]  # the floor, generated, FastAPI
+            order = these if round_ % 2 == 0 else these[::-1]
             count = requests if name != "hypercorn" else requests // 4
             for app in order:
                 with wire.ServerProcess(name, f"apps:{app}", python=PY) as srv:
@@ -603,7 +615,7 @@ def server(runs: int, requests: int, servers: tuple[str, ...] = SERVERS) -> None
     # one round to the next (a floor at 30 us in one round, 48 in the next), and a ratio of
     # two apps run seconds apart cancels that drift, where the ratio of two medians, each
     # taken from rounds of its own, does not. Both are printed.
-    for name in [s for s in ("granian", "uvicorn") if s in servers]:
+    for name in [s for s in TARGET_SERVERS if s in servers]:
         g, f = med[(name, "generated_app")], med[(name, "fastapi_app")]
         floor_row = med[(name, "floor_app")]
         rounds_floor = by_round(name, "floor_app", "generated_app")
