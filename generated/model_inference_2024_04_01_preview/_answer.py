@@ -19,8 +19,9 @@ it against 244 ms with the standard library alone, and 16 x 1,024 floats in 0.9 
 Everything else, and every vector when it is not installed, goes through the standard
 library. NaN and infinities are refused by the check (orjson would write them as null),
 before the head is sent; unchecked, a vector whose sum is not finite is left to the
-standard library, which raises. msgspec, when installed, checks and writes a small answer
-in C first (_fast.answer_json); one that it does not take goes the way above. Standard
+standard library, which raises. msgspec, when installed, checks a small answer in C first
+(_fast.answer_json; orjson, when installed, then writes it); one that it does not take goes
+the way above. Standard
 library only, orjson and msgspec optional.
 """
 

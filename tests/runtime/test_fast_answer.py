@@ -354,8 +354,29 @@ def test_without_msgspec_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> Non
     assert json.loads(body) == value.to_dict()
 
 
-def test_the_fast_path_writes_what_the_plain_way_writes_byte_for_byte_but_floats() -> None:
+def test_with_orjson_the_fast_path_writes_the_plain_ways_bytes() -> None:
+    """orjson writes both ways' JSON: the same bytes, floats included (1e+16, 3e-09)."""
+    pytest.importorskip("orjson", reason="the plain way writes with orjson when installed")
     models, answer, fast, _ = modules(PACKAGE)
+    assert fast._orjson is not None
+    value = embeddings_result(models, id="caf\u00e9 \u2603 \"q\" \\ \n \x00")
+    for item_ in value.data:
+        item_.embedding = [*FLOATS, 1e16, 3e-9, 123456789.125]
+    written = fast.answer_json(value, answer.BIG_ANSWER_VALUES)
+    assert written is not None
+    saved = fast._msgspec
+    fast._msgspec = None  # the plain way: the walk, then orjson
+    try:
+        [plain] = answer.small_answer(value, models.EmbeddingsResult, True) or []
+    finally:
+        fast._msgspec = saved
+    assert written == plain
+    assert typed(json.loads(written)) == typed(value.to_dict())
+
+
+def test_without_orjson_msgspec_writes_the_same_json_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    models, answer, fast, _ = modules(PACKAGE)
+    monkeypatch.setattr(fast, "_orjson", None)
     value = embeddings_result(models, id="caf\u00e9 \u2603 \"q\" \\ \n \x00")
     written = fast.answer_json(value, answer.BIG_ANSWER_VALUES)
     assert written is not None
