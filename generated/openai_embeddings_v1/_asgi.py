@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import hmac
-import importlib
 import json
 import logging
 import math
@@ -1634,15 +1633,8 @@ def _parsed(raw: bytes) -> _t.Any:
     return data
 
 
-def _import_orjson() -> _t.Any:
-    try:
-        return importlib.import_module("orjson")
-    except ImportError:
-        return None
-
-
 #: orjson, when installed: it parses request bodies (_parsed_by_orjson).
-_orjson = _import_orjson()
+_orjson = _fast._orjson
 _NOT_PARSED: _t.Final = object()
 #: Each byte as "0" if it is a digit, else " ": 19 zeros in a row are a number that may be an
 #: integer past 64 bits, which orjson reads as a float (a regular expression's search takes

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import importlib
 import json
 import math
 import time
@@ -50,14 +49,7 @@ _NUMBERS = frozenset((int, float))
 _PLAIN = frozenset((str, int, float, bool, type(None), _rt.NotGiven))
 
 
-def _import_orjson() -> _t.Any:
-    try:
-        return importlib.import_module("orjson")
-    except ImportError:
-        return None
-
-
-_orjson = _import_orjson()
+_orjson = _fast._orjson
 
 
 def json_bytes(payload: _t.Any) -> bytes:
