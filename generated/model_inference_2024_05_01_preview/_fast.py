@@ -71,7 +71,7 @@ def _import_orjson() -> _t.Any:
 _msgspec = _import_msgspec()
 _ENCODER: _t.Any = _msgspec.json.Encoder() if _msgspec is not None else None
 #: orjson, when installed: it writes the answers here, and _answer and _asgi take it from here
-#: (this module imports no other of the server's, so each of them may import it).
+#: (this module imports neither of them, so both may import it).
 _orjson = _import_orjson()
 
 # How _fits tests a field (and _all_fit a column: one field across the models of a list).
